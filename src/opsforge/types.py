@@ -157,6 +157,7 @@ class HostSpec:
     password: Secret | None = None
     become: Become | None = None
     proxy_jump: str | None = None
+    known_hosts: str | None = None  # per-host known_hosts file; wins over ConnectOptions
     vars: Mapping[str, Any] = field(default_factory=dict)
 
     @property
