@@ -19,6 +19,7 @@ file and line of a bad input.
     ├── CommandError                a command ran and did not succeed
     │   ├── CommandFailed           non-zero exit (carries the Result)
     │   └── CommandTimeout          killed after its timeout (carries the partial Result)
+    ├── GroupError                  a fan-out where some hosts failed (carries the GroupResult)
     ├── TransferError               put/get failed (nothing half-written is left)
     ├── StateError                  run history / state store unusable
     └── Interrupted                 the user pressed Ctrl-C (SIGINT) or sent SIGTERM
@@ -26,7 +27,7 @@ file and line of a bad input.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from opsforge.types import Result
@@ -38,6 +39,7 @@ __all__ = [
     "CommandFailed",
     "CommandTimeout",
     "ConnectError",
+    "GroupError",
     "HostKeyError",
     "InputError",
     "Interrupted",
@@ -138,6 +140,14 @@ class CommandFailed(CommandError):
 
 class CommandTimeout(CommandError):
     """A command outlived its timeout; its remote process group was killed."""
+
+
+class GroupError(OpsforgeError):
+    """A fan-out in which at least one host did not succeed; ``result`` maps every host."""
+
+    def __init__(self, message: str, result: Any) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 class TransferError(OpsforgeError):
