@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Set up a development environment: system packages (when root) and .venv with opsforge.
+# Idempotent: re-running only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
+command -v ssh-keygen >/dev/null 2>&1 || need_apt+=(openssh-client)
+command -v sudo >/dev/null 2>&1 || need_apt+=(sudo)
+command -v pgrep >/dev/null 2>&1 || need_apt+=(procps)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: apt-get install ${need_apt[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q "${need_apt[@]}" >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null && apt-get install -y -q "${need_apt[@]}" >/dev/null; }
+  else
+    echo "bootstrap: missing ${need_apt[*]}; install them: sudo apt-get install ${need_apt[*]}" >&2
+  fi
+fi
+
+PY=${PYTHON:-python3}
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "bootstrap: opsforge needs Python 3.11 or newer ($PY is $("$PY" -V 2>&1))" >&2
+  exit 2
+fi
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.opsforge-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install -q -U "pip>=25.1" 2>&1 | grep -v '^WARNING: Location' >&2 || true
+  .venv/bin/python -m pip install -q -e . --group dev 2>&1 | grep -v '^WARNING: Location' >&2 || true
+  .venv/bin/python -c 'import opsforge.cli.main' && touch "$stamp"
+fi

@@ -1,0 +1,114 @@
+"""The ``opsforge`` command: the root group, error boundary and exit codes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+
+import click
+
+from opsforge import __version__
+from opsforge.cli.console import err_console
+from opsforge.engine.exitcodes import ExitCode
+from opsforge.errors import ConnectError, InputError, OpsforgeError, UsageError
+
+EPILOG = """\b
+Examples:
+  opsforge lab up 3                                 # three local sshd hosts
+  opsforge exec all -i ~/.local/state/opsforge/lab/inventory.yml -- uptime
+  opsforge exec 'web:&prod' -i inventory.ini --forks 100 -- systemctl is-active nginx
+  opsforge exec all -i host1,host2:2222,admin@host3 --group-output -- cat /etc/os-release
+  opsforge copy web -i inventory.yml ./app.conf /etc/app.conf --mode 0644 --become
+  opsforge fetch all -i inventory.yml /etc/hostname ./collected/
+  opsforge inventory graph -i inventory.ini
+  opsforge runs list
+
+\b
+Exit codes:
+  0    every host succeeded
+  1    a command failed or timed out on at least one host
+  2    usage or input error (bad option, malformed inventory, unknown pattern)
+  3    at least one host was unreachable, refused login or had a bad host key
+  4    internal error (a bug in opsforge: please report it)
+  130  interrupted (Ctrl-C); the recap of what ran is still printed
+"""
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=EPILOG,
+)
+@click.version_option(__version__, "-V", "--version", prog_name="opsforge")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, debug: bool) -> None:
+    """opsforge: run commands and push files to fleets over SSH, fast.
+
+    Inventories are Ansible-compatible (INI, YAML, group_vars/host_vars), or a
+    comma list (-i host1,host2:2222,user@host3), or @local for this machine.
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if verbose < 2:
+        logging.getLogger("asyncssh").setLevel(logging.WARNING)
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _register() -> None:
+    from opsforge.cli import completion, exec_cmd, inventory_cmd, lab_cmd, runs_cmd, transfer_cmd
+
+    cli.add_command(exec_cmd.exec_command)
+    cli.add_command(transfer_cmd.copy_command)
+    cli.add_command(transfer_cmd.fetch_command)
+    cli.add_command(inventory_cmd.inventory_group)
+    cli.add_command(lab_cmd.lab_group)
+    cli.add_command(runs_cmd.runs_group)
+    cli.add_command(completion.completion_command)
+
+
+_register()
+
+
+def _exit_code_for(error: OpsforgeError) -> ExitCode:
+    if isinstance(error, InputError | UsageError):
+        return ExitCode.USAGE
+    if isinstance(error, ConnectError):
+        return ExitCode.UNREACHABLE
+    return ExitCode.FAILED
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the console script; never lets a traceback reach the user."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        code = cli.main(args=argv, prog_name="opsforge", standalone_mode=False)
+    except click.exceptions.Abort:
+        err_console.print("[red]interrupted[/red]")
+        sys.exit(ExitCode.INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(ExitCode.USAGE)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except OpsforgeError as exc:
+        err_console.print(f"[bold red]error:[/bold red] {click.style(str(exc), bold=False)}")
+        sys.exit(_exit_code_for(exc))
+    except KeyboardInterrupt:
+        err_console.print("[red]interrupted[/red]")
+        sys.exit(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(ExitCode.OK)
+    except Exception as exc:  # the last error boundary: a bug in opsforge
+        if debug:
+            traceback.print_exc()
+        err_console.print(
+            f"[bold red]internal error:[/bold red] {type(exc).__name__}: {exc}\n"
+            "This is a bug in opsforge; run again with --debug for the traceback."
+        )
+        sys.exit(ExitCode.INTERNAL)
+    sys.exit(code if isinstance(code, int) else ExitCode.OK)
