@@ -1,0 +1,176 @@
+"""Events: everything the executor has to say, as frozen data.
+
+The engine never prints; renderers (terminal, JSON Lines, run history) subscribe
+to these. Every event carries ``run_id`` and ``ts`` (epoch seconds, float), has a
+class-level ``kind`` and a JSON-safe ``to_dict()`` in which secrets read ``***``.
+
+Order within one run::
+
+    RunStarted
+      BatchStarted                       (one per serial batch; one in total without serial)
+        StepStarted → StepOutput* → (StepRetrying → StepStarted → StepOutput*)* → StepFinished
+        StepFinished                     (skipped steps: no StepStarted)
+        HostFinished                     (as soon as every step of the host is done)
+    RunFinished                          (always, also when interrupted)
+
+Events are constructed with keywords only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+from opsforge.engine.serialize import to_jsonable
+from opsforge.engine.summary import RunSummary
+from opsforge.types import HostStatus, Result
+
+__all__ = [
+    "BatchStarted",
+    "Event",
+    "EventHandler",
+    "HostFinished",
+    "RunFinished",
+    "RunStarted",
+    "StepFinished",
+    "StepOutput",
+    "StepRetrying",
+    "StepStarted",
+]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Event:
+    """Base of all events."""
+
+    kind: ClassVar[str] = "event"
+
+    run_id: str
+    ts: float = field(default_factory=time.time)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"kind": ..., "run_id": ..., "ts": ..., <fields>}``, JSON-safe, secrets masked."""
+        data: dict[str, Any] = {"kind": self.kind}
+        for f in fields(self):
+            data[f.name] = to_jsonable(getattr(self, f.name))
+        return data
+
+
+#: A subscriber: called synchronously, in order, for every event.
+EventHandler = Callable[[Event], None]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RunStarted(Event):
+    """The run begins. ``steps`` is the number of steps in the plan."""
+
+    kind: ClassVar[str] = "run_started"
+
+    hosts: tuple[str, ...]
+    steps: int
+    forks: int
+    serial: tuple[int | str, ...] | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BatchStarted(Event):
+    """A serial batch (0-based ``index`` of ``total``) begins with these hosts."""
+
+    kind: ClassVar[str] = "batch_started"
+
+    index: int
+    total: int
+    hosts: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StepStarted(Event):
+    """One attempt (1-based) of a step begins."""
+
+    kind: ClassVar[str] = "step_started"
+
+    host: str
+    step_id: str
+    description: str
+    attempt: int = 1
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StepOutput(Event):
+    """A chunk of output a step produced (``stream`` is e.g. ``stdout``/``stderr``)."""
+
+    kind: ClassVar[str] = "step_output"
+
+    host: str
+    step_id: str
+    stream: str
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StepRetrying(Event):
+    """Attempt ``attempt`` failed; the next one starts after ``delay`` seconds."""
+
+    kind: ClassVar[str] = "step_retrying"
+
+    host: str
+    step_id: str
+    attempt: int
+    delay: float
+    reason: str
+    retries_left: int = 0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StepFinished(Event):
+    """A step is done, whatever the outcome.
+
+    ``attempts`` is 0 for a step that never started (skipped). ``traceback`` is
+    set only for an unexpected exception in the step's code (an internal error).
+    ``data`` is what the action reported (e.g. ``{"changed": True, "diff": ...}``).
+    """
+
+    kind: ClassVar[str] = "step_finished"
+
+    host: str
+    step_id: str
+    status: HostStatus
+    result: Result | None = None
+    message: str = ""
+    duration: float = 0.0
+    attempts: int = 0
+    data: Mapping[str, Any] = field(default_factory=dict)
+    traceback: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HostFinished(Event):
+    """Every step of a host is done; ``status`` is the worst of its steps.
+
+    ``steps_failed`` counts failed, timed-out, connect-failed and interrupted
+    steps. ``message`` explains the status (the message of the worst step).
+    ``duration`` runs from the host's first step start to its last step end.
+    """
+
+    kind: ClassVar[str] = "host_finished"
+
+    host: str
+    status: HostStatus
+    steps_total: int
+    steps_ok: int
+    steps_changed: int
+    steps_failed: int
+    steps_skipped: int
+    message: str = ""
+    duration: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RunFinished(Event):
+    """The run is over (completed, stopped or interrupted)."""
+
+    kind: ClassVar[str] = "run_finished"
+
+    summary: RunSummary
