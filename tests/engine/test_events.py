@@ -18,7 +18,7 @@ from opsforge.engine import (
     StepOutcome,
     worst_status,
 )
-from opsforge.engine.serialize import to_jsonable
+from opsforge.engine.events import to_jsonable
 from opsforge.types import HostStatus, Result, Secret
 
 from .conftest import Runner
@@ -158,7 +158,7 @@ def test_public_api_is_pinned() -> None:
             "EventHandler", "Executor", "ExitCode", "HostFinished", "Plan", "RunFinished",
             "RunStarted", "RunSummary", "SerialSpec", "Step", "StepContext", "StepFinished",
             "StepOutcome", "StepOutput", "StepRetrying", "StepStarted", "new_run_id",
-            "split_batches", "worst_status",
+            "split_batches", "to_jsonable", "worst_status",
         ]
     )  # fmt: skip
     for name in opsforge.engine.__all__:

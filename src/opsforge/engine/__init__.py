@@ -25,6 +25,7 @@ from opsforge.engine.events import (
     StepOutput,
     StepRetrying,
     StepStarted,
+    to_jsonable,
 )
 from opsforge.engine.executor import Executor
 from opsforge.engine.exitcodes import EXIT_CODE_HELP, ExitCode
@@ -55,5 +56,6 @@ __all__ = [
     "StepStarted",
     "new_run_id",
     "split_batches",
+    "to_jsonable",
     "worst_status",
 ]

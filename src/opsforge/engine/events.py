@@ -13,19 +13,23 @@ Order within one run::
         HostFinished                     (as soon as every step of the host is done)
     RunFinished                          (always, also when interrupted)
 
-Events are constructed with keywords only.
+Events are constructed with keywords only. :func:`to_jsonable` does the JSON
+conversion for every ``to_dict()``, so a :class:`~opsforge.types.Secret` can
+only ever leave the process as ``"***"``.
 """
 
 from __future__ import annotations
 
+import enum
+import math
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Mapping, Set
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import PurePath
 from typing import Any, ClassVar
 
-from opsforge.engine.serialize import to_jsonable
 from opsforge.engine.summary import RunSummary
-from opsforge.types import HostStatus, Result
+from opsforge.types import HostStatus, Result, Secret
 
 __all__ = [
     "BatchStarted",
@@ -38,7 +42,56 @@ __all__ = [
     "StepOutput",
     "StepRetrying",
     "StepStarted",
+    "to_jsonable",
 ]
+
+MASK = "***"
+
+_MAX_DEPTH = 32
+
+
+def to_jsonable(value: Any, *, _depth: int = 0) -> Any:
+    """A JSON-serialisable copy of ``value``.
+
+    Secrets become ``"***"``; a :class:`Result` becomes ``Result.to_dict()``;
+    enums become their value; mappings, sequences and sets become dicts and lists
+    (sets sorted, for stable output); other dataclasses become dicts of their
+    fields; non-finite floats become None; anything else becomes ``str(value)``.
+    """
+    if _depth > _MAX_DEPTH:
+        return "..."
+    if isinstance(value, Secret):
+        return MASK
+    if isinstance(value, enum.Enum):
+        return to_jsonable(value.value, _depth=_depth + 1)
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Result):
+        return value.to_dict()
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict) and not isinstance(value, type):
+        return to_jsonable(to_dict(), _depth=_depth + 1)
+    if isinstance(value, Mapping):
+        return {
+            str(to_jsonable(k, _depth=_depth + 1)): to_jsonable(v, _depth=_depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, Set):
+        items = [to_jsonable(v, _depth=_depth + 1) for v in value]
+        return sorted(items, key=repr)
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v, _depth=_depth + 1) for v in value]
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, PurePath):
+        return str(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: to_jsonable(getattr(value, f.name), _depth=_depth + 1) for f in fields(value)
+        }
+    return str(value)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
