@@ -325,3 +325,17 @@ def test_empty_plan(execute: Runner) -> None:
     run = execute([])
     assert run.summary.exit_code() == 0
     assert [e.kind for e in run.events] == ["run_started", "run_finished"]
+
+
+def test_one_plan_at_a_time() -> None:
+    executor = Executor()
+    plan = Plan.build([Step("a", "h1", sleeper(0.05))])
+
+    async def main() -> None:
+        first = asyncio.create_task(executor.run(plan))
+        await asyncio.sleep(0.01)
+        with pytest.raises(RuntimeError, match="already running"):
+            await executor.run(plan)
+        await first
+
+    asyncio.run(main())

@@ -71,6 +71,7 @@ def test_record_list_get_and_events(tmp_path: Path) -> None:
     assert row.host_counts[HostStatus.CHANGED] == 1
     assert row.host_counts[HostStatus.FAILED] == 1
     assert row.host_counts[HostStatus.OK] == 0
+    assert row.result_text() == "changed=1 failed=1"
     assert row.duration == pytest.approx(summary.duration, abs=1e-5)
     assert row.events_path == tmp_path / "runs" / f"{summary.run_id}.jsonl"
     assert history.get(summary.run_id[:12]) == row
@@ -108,6 +109,7 @@ def test_run_without_run_finished_is_listed_incomplete(tmp_path: Path) -> None:
     assert row.state == "incomplete"
     assert row.ended is None
     assert row.exit_code is None
+    assert row.result_text() == "incomplete"
     kinds = [e["kind"] for e in History(tmp_path).events(row.run_id)]
     assert kinds == ["run_started", "step_started"]
 

@@ -84,14 +84,14 @@ class Schedule:
         self._emit = emit
         self._tracks: dict[str, _StepTrack] = {}
         self._order: list[_StepTrack] = []
-        self._hosts: dict[str, _HostTrack] = {
-            h: _HostTrack(h, len(plan.steps_for(h))) for h in plan.hosts
-        }
+        self._hosts: dict[str, _HostTrack] = {h: _HostTrack(h, 0) for h in plan.hosts}
         for index, step in enumerate(plan.topological_order()):
             track = _StepTrack(step, index, missing=len(set(step.deps)))
             self._tracks[step.id] = track
             self._order.append(track)
-            self._hosts[step.host].steps.append(track)
+            host = self._hosts[step.host]
+            host.steps.append(track)
+            host.total += 1
         self._ready: list[int] = []
         self._batch: frozenset[str] = frozenset()
 
@@ -100,8 +100,8 @@ class Schedule:
     def start_batch(self, hosts: Collection[str]) -> None:
         """Make the batch's hosts current and queue their steps that are ready."""
         self._batch = frozenset(hosts)
-        for track in self._order:
-            if track.step.host in self._batch:
+        for host in hosts:
+            for track in self._hosts[host].steps:
                 self._maybe_ready(track)
 
     def batch_failure_share(self) -> tuple[int, int]:

@@ -73,6 +73,15 @@ class RunRow:
             return "interrupted"
         return _STATES.get(self.exit_code, f"exit {self.exit_code}")
 
+    def result_text(self) -> str:
+        """One line for tables: ``incomplete``, or host counts like ``ok=3 failed=1``."""
+        if not self.complete:
+            return "incomplete"
+        parts = [f"{status.value}={n}" for status, n in self.host_counts.items() if n]
+        if self.interrupted:
+            parts.insert(0, "interrupted")
+        return " ".join(parts) or self.state
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
