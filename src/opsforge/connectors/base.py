@@ -45,7 +45,7 @@ class Connector(abc.ABC):
         env: Mapping[str, str] | None = None,
         cwd: str | None = None,
         stdin: bytes | str | None = None,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (the interface takes a timeout)
         become: Become | None = None,
         on_stdout: OutputCallback | None = None,
         on_stderr: OutputCallback | None = None,

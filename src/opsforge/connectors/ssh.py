@@ -1,0 +1,240 @@
+"""``SSHConnector``: one asyncssh connection per host, many channels on it.
+
+Commands run on exec channels (no PTY) through
+:func:`~opsforge.connectors.execution.execute`; several may run at once.
+Small puts and every put with become travel over an exec channel as the stdin of
+one install command (one round trip); large puts go over SFTP to a temp next
+to ``dest`` and are finished by one shell command (mode, owner, rename).
+Gets use SFTP. The SFTP session is opened once, on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, cast
+
+import asyncssh
+
+from opsforge.connectors.base import Connector, OutputCallback
+from opsforge.connectors.execution import Process, execute
+from opsforge.connectors.remote_shell import finish_command
+from opsforge.connectors.ssh_connect import SSHLink, open_link
+from opsforge.connectors.transfer import (
+    PutSource,
+    atomic_local_write,
+    iter_source,
+    put_via_shell,
+    remove_remote,
+    source_size,
+    temp_path,
+)
+from opsforge.errors import ConnectError, TransferError, UnreachableError
+from opsforge.types import Become, Result
+
+__all__ = ["SFTP_THRESHOLD", "SSHConnector"]
+
+#: Puts at least this big (and without become) go over SFTP; smaller ones over exec.
+SFTP_THRESHOLD = 256 * 1024
+_SFTP_WRITE_CHUNK = 4 * 1024 * 1024
+
+
+class _Channel:
+    """An exec channel as a :class:`~opsforge.connectors.execution.Process`."""
+
+    def __init__(self, proc: asyncssh.SSHClientProcess[bytes]) -> None:
+        self._proc = proc
+
+    async def read_stdout(self, n: int) -> bytes:
+        return await self._proc.stdout.read(n)
+
+    async def read_stderr(self, n: int) -> bytes:
+        return await self._proc.stderr.read(n)
+
+    async def write_stdin(self, data: bytes) -> None:
+        try:
+            self._proc.stdin.write(data)
+            await self._proc.stdin.drain()
+        except (asyncssh.Error, OSError) as exc:
+            raise BrokenPipeError(str(exc)) from None
+
+    def close_stdin(self) -> None:
+        with contextlib.suppress(asyncssh.Error, OSError):
+            self._proc.stdin.write_eof()
+
+    async def wait(self) -> int | None:
+        await self._proc.wait_closed()
+        return self._proc.returncode
+
+    def abort(self) -> None:
+        self._proc.close()
+
+
+class SSHConnector(Connector):
+    """Runs commands and moves files over SSH (asyncssh)."""
+
+    name = "ssh"
+
+    _link: SSHLink | None = None
+    _sftp: asyncssh.SFTPClient | None = None
+
+    async def connect(self) -> None:
+        if self._link is None:
+            self._link = await open_link(self.host, self.options)
+            self._sftp_lock = asyncio.Lock()
+
+    def _conn(self) -> asyncssh.SSHClientConnection:
+        if self._link is None:
+            raise ConnectError("not connected (call connect() first)", host=self.host.name)
+        return self._link.conn
+
+    async def _start(self, command: str) -> Process:
+        try:
+            proc = await self._conn().create_process(command, encoding=None)
+        except asyncssh.ChannelOpenError as exc:
+            why = f"cannot open a session: {exc.reason}"
+            raise ConnectError(why, host=self.host.name) from None
+        except (asyncssh.Error, OSError) as exc:
+            raise self._lost(exc) from None
+        return _Channel(proc)
+
+    def _lost(self, exc: BaseException) -> UnreachableError:
+        return UnreachableError(f"connection lost: {exc}", host=self.host.name)
+
+    async def run(
+        self,
+        command: str,
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        stdin: bytes | str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (the interface takes a timeout)
+        become: Become | None = None,
+        on_stdout: OutputCallback | None = None,
+        on_stderr: OutputCallback | None = None,
+        capture: bool = True,
+    ) -> Result:
+        try:
+            return await execute(
+                self._start,
+                command,
+                host=self.host.name,
+                env=env,
+                cwd=cwd,
+                stdin=stdin,
+                timeout=timeout,
+                become=become,
+                on_stdout=on_stdout,
+                on_stderr=on_stderr,
+                capture=capture,
+            )
+        except (asyncssh.Error, OSError) as exc:
+            raise self._lost(exc) from None
+
+    async def _sftp_client(self) -> asyncssh.SFTPClient:
+        conn = self._conn()
+        async with self._sftp_lock:
+            if self._sftp is None:
+                try:
+                    self._sftp = await conn.start_sftp_client()
+                except (asyncssh.Error, OSError) as exc:
+                    raise TransferError(f"cannot start SFTP: {exc}", host=self.host.name) from None
+            return self._sftp
+
+    def _transfer_error(self, exc: BaseException, path: str, verb: str) -> TransferError:
+        if isinstance(exc, asyncssh.SFTPNoSuchFile):
+            why = "no such file or directory"
+        elif isinstance(exc, asyncssh.SFTPPermissionDenied):
+            why = "permission denied"
+        elif isinstance(exc, asyncssh.SFTPError):
+            why = exc.reason
+        else:
+            why = str(exc)
+        return TransferError(f"cannot {verb} {path}: {why}", host=self.host.name)
+
+    async def put(
+        self,
+        src: str | Path | bytes,
+        dest: str,
+        *,
+        mode: int | None = None,
+        owner: str | None = None,
+        group: str | None = None,
+        become: Become | None = None,
+    ) -> None:
+        size = source_size(src, host=self.host.name)
+        try:
+            if become is not None or size < SFTP_THRESHOLD:
+                await put_via_shell(
+                    self._start,
+                    src,
+                    dest,
+                    host=self.host.name,
+                    mode=mode,
+                    owner=owner,
+                    group=group,
+                    become=become,
+                )
+            else:
+                await self._put_sftp(src, dest, size, mode=mode, owner=owner, group=group)
+        except (asyncssh.Error, OSError) as exc:
+            raise self._transfer_error(exc, dest, "write") from None
+
+    async def _put_sftp(
+        self,
+        src: PutSource,
+        dest: str,
+        size: int,
+        *,
+        mode: int | None,
+        owner: str | None,
+        group: str | None,
+    ) -> None:
+        sftp = await self._sftp_client()
+        tmp = temp_path(dest)
+        flags = asyncssh.FXF_WRITE | asyncssh.FXF_CREAT | asyncssh.FXF_EXCL
+        try:
+            async with sftp.open(
+                tmp, flags, asyncssh.SFTPAttrs(permissions=0o600), encoding=None
+            ) as handle:
+                async for chunk in iter_source(src, _SFTP_WRITE_CHUNK):
+                    await handle.write(chunk)
+            finish = finish_command(
+                dest, tmp_name=tmp, size=size, mode=mode, owner=owner, group=group
+            )
+            result = await execute(self._start, finish, host=self.host.name)
+        except BaseException as exc:
+            await remove_remote(self._start, tmp, None, self.host.name)
+            if isinstance(exc, asyncssh.SFTPError):
+                raise self._transfer_error(exc, dest, "write") from None
+            raise
+        if not result.ok:
+            said = " ".join(result.stderr.split()) or f"exit code {result.exit_code}"
+            raise TransferError(f"cannot write {dest}: {said}", host=self.host.name)
+
+    async def get(self, src: str, dest: str | Path | None = None) -> bytes | None:
+        sftp = await self._sftp_client()
+        try:
+            async with sftp.open(src, "rb", encoding=None) as handle:
+                if dest is None:
+                    data: bytes = await handle.read()
+                    return data
+
+                async def fill(out: IO[bytes]) -> None:
+                    while chunk := await handle.read(_SFTP_WRITE_CHUNK):
+                        await asyncio.to_thread(out.write, cast(bytes, chunk))
+
+                await atomic_local_write(dest, fill, host=self.host.name, what=f"from {src}")
+                return None
+        except (asyncssh.Error, ConnectionError) as exc:
+            raise self._transfer_error(exc, src, "read") from None
+
+    async def close(self) -> None:
+        link, self._link = self._link, None
+        sftp, self._sftp = self._sftp, None
+        if sftp is not None:
+            sftp.exit()
+        if link is not None:
+            await link.close()

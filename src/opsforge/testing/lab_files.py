@@ -1,0 +1,148 @@
+"""The files of a local SSH lab: keys, sshd configs, inventory, known_hosts, ssh_config.
+
+Pure writers; starting and stopping sshd lives in :mod:`opsforge.testing.lab`.
+Layout under the lab root::
+
+    client_ed25519{,.pub}     the key every lab host accepts
+    home/                     HOME of every lab session (SetEnv)
+    hosts/labN/               host_ed25519, sshd_config, sshd.log
+    inventory.yml             Ansible YAML inventory: all -> lab1..labN, groups odd/even
+    known_hosts               every host key as [127.0.0.1]:PORT
+    ssh_config                `ssh -F ssh_config labN` works
+    pids.json                 what is running (see lab.py)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import asyncssh
+import yaml
+
+from opsforge.connectors.known_hosts import known_hosts_line
+
+__all__ = [
+    "ensure_key",
+    "host_dir",
+    "sshd_config_text",
+    "write_inventory",
+    "write_known_hosts",
+    "write_ssh_config",
+]
+
+LOOPBACK = "127.0.0.1"
+
+
+def ensure_key(path: Path) -> asyncssh.SSHKey:
+    """Load the ed25519 key at ``path``, generating it (and ``.pub``) if missing."""
+    if path.exists():
+        return asyncssh.read_private_key(path)
+    key = asyncssh.generate_private_key("ssh-ed25519", comment=f"opsforge-lab {path.name}")
+    tmp = path.with_name(path.name + ".tmp")
+    key.write_private_key(tmp)
+    os.chmod(tmp, 0o600)
+    key.write_public_key(path.with_name(path.name + ".pub"))
+    os.chmod(path.with_name(path.name + ".pub"), 0o644)
+    os.replace(tmp, path)
+    return key
+
+
+def host_dir(root: Path, name: str) -> Path:
+    return root / "hosts" / name
+
+
+def sshd_config_text(
+    *,
+    port: int,
+    host_key: Path,
+    pid_file: Path,
+    authorized_keys: Path,
+    home: Path,
+    as_root: bool,
+) -> str:
+    lines = [
+        f"ListenAddress {LOOPBACK}",
+        f"Port {port}",
+        f"HostKey {host_key}",
+        f"PidFile {pid_file}",
+        f"AuthorizedKeysFile {authorized_keys}",
+        "PubkeyAuthentication yes",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "UsePAM no",
+        "StrictModes no",
+        "PermitTTY no",
+        "PrintMotd no",
+        "PrintLastLog no",
+        "MaxSessions 100",
+        "MaxStartups 200:30:400",
+        "Subsystem sftp internal-sftp",
+        "LogLevel VERBOSE",
+        # A clean HOME: this machine's own ~/.bashrc (sourced by bash for every
+        # sshd command) must not distort what tests and timings see.
+        f"SetEnv HOME={home}",
+    ]
+    if as_root:
+        lines.append("PermitRootLogin prohibit-password")
+    return "\n".join(lines) + "\n"
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_known_hosts(path: Path, hosts: Sequence[tuple[int, asyncssh.SSHKey]]) -> None:
+    """``[127.0.0.1]:PORT key`` for each (port, host key)."""
+    text = "".join(known_hosts_line(LOOPBACK, port, key, hashed=False) for port, key in hosts)
+    _atomic_write(path, text)
+
+
+def write_inventory(
+    path: Path, hosts: Sequence[tuple[str, int]], *, user: str, key: Path, known_hosts: Path
+) -> None:
+    """An Ansible YAML inventory: ``all`` with lab1..labN, groups ``odd``/``even``."""
+    entries = {
+        name: {
+            "ansible_host": LOOPBACK,
+            "ansible_port": port,
+            "ansible_user": user,
+            "ansible_ssh_private_key_file": str(key),
+        }
+        for name, port in hosts
+    }
+    odd = {name: None for index, (name, _) in enumerate(hosts, 1) if index % 2}
+    even = {name: None for index, (name, _) in enumerate(hosts, 1) if not index % 2}
+    inventory = {
+        "all": {
+            "hosts": entries,
+            "vars": {
+                # real Ansible / OpenSSH verify lab host keys against the lab's file
+                "ansible_ssh_common_args": f"-o UserKnownHostsFile={known_hosts} "
+                "-o StrictHostKeyChecking=yes -o IdentitiesOnly=yes",
+            },
+            "children": {"odd": {"hosts": odd}, "even": {"hosts": even}},
+        }
+    }
+    _atomic_write(path, yaml.safe_dump(inventory, sort_keys=False, default_flow_style=False))
+
+
+def write_ssh_config(
+    path: Path, hosts: Sequence[tuple[str, int]], *, user: str, key: Path, known_hosts: Path
+) -> None:
+    """OpenSSH client config: ``ssh -F PATH lab1`` logs into lab1."""
+    blocks = [
+        f"Host {name}\n"
+        f"    HostName {LOOPBACK}\n"
+        f"    Port {port}\n"
+        f"    User {user}\n"
+        f"    IdentityFile {key}\n"
+        "    IdentitiesOnly yes\n"
+        f"    UserKnownHostsFile {known_hosts}\n"
+        "    StrictHostKeyChecking yes\n"
+        for name, port in hosts
+    ]
+    _atomic_write(path, "\n".join(blocks))
