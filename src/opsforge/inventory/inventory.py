@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -11,7 +10,7 @@ from typing import Any
 from opsforge.errors import InventoryError
 from opsforge.inventory import render
 from opsforge.inventory.model import Group, Host
-from opsforge.inventory.patterns import limit_atoms, select_names
+from opsforge.inventory.patterns import close_names, limit_atoms, select_names
 
 __all__ = ["Inventory"]
 
@@ -111,24 +110,32 @@ class Inventory:
         """The host called ``name``; an unknown name raises with suggestions."""
         found = self.hosts.get(name)
         if found is None:
-            close = difflib.get_close_matches(name, self._host_names, n=5, cutoff=0.5)
-            hint = f"; did you mean: {', '.join(close)}?" if close else ""
-            raise InventoryError(f"no host {name!r} in the inventory{hint}")
+            raise InventoryError(
+                f"no host {name!r} in the inventory{self._hint(name, self._host_names)}"
+            )
         return found
 
     def group_hosts(self, group: str) -> list[Host]:
         """Hosts of a group, its children's included, in inventory order."""
-        if group not in self.groups:
-            raise InventoryError(f"no group {group!r} in the inventory")
+        self._check_group(group)
         names = sorted(self.group_member_names(group), key=self.host_position)
         return [self.hosts[name] for name in names]
+
+    @staticmethod
+    def _hint(name: str, names: Sequence[str]) -> str:
+        close = close_names(name, names)
+        return f"; did you mean: {', '.join(close)}?" if close else ""
+
+    def _check_group(self, group: str) -> None:
+        if group not in self.groups:
+            hint = self._hint(group, self._group_names)
+            raise InventoryError(f"no group {group!r} in the inventory{hint}")
 
     # -- views for the CLI -------------------------------------------------------------
 
     def graph(self, group: str = "all") -> str:
         """A tree of groups and hosts like ``ansible-inventory --graph``."""
-        if group not in self.groups:
-            raise InventoryError(f"no group {group!r} in the inventory")
+        self._check_group(group)
         return render.graph(self, group)
 
     def to_dict(self) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from typing import Protocol
 
 from opsforge.errors import InventoryError
 
-__all__ = ["PatternTarget", "limit_atoms", "select_names", "split_pattern"]
+__all__ = ["PatternTarget", "close_names", "limit_atoms", "select_names", "split_pattern"]
 
 _SUBSCRIPT = re.compile(r"^(.+)\[(?:(-?[0-9]{1,18})|([0-9]{0,18}):([0-9]{0,18}))\]$", re.DOTALL)
 _GLOB_CHARS = frozenset("*?[")
@@ -129,12 +129,21 @@ def _compile(expression: str, atom: str) -> re.Pattern[str]:
         raise InventoryError(f"invalid host pattern {atom!r}: {exc}") from exc
 
 
+def close_names(name: str, names: Sequence[str], limit: int = 5) -> list[str]:
+    """Names that look like ``name`` (typos), most alike first, ties by name."""
+    close = difflib.get_close_matches(name, names, n=limit, cutoff=0.5)
+
+    def closeness(candidate: str) -> tuple[float, str]:
+        return -difflib.SequenceMatcher(None, name, candidate).ratio(), candidate
+
+    return sorted(close, key=closeness)
+
+
 def _unknown(target: PatternTarget, name: str, atom: str) -> InventoryError:
     names = [*target.group_names, *target.host_names]
-    hints: list[str] = []
-    if name and any(candidate.startswith(name) for candidate in names):
+    hints = close_names(name, names)
+    if name and sum(candidate.startswith(name) for candidate in names) > 1:
         hints.append(f"{name}*")
-    hints.extend(difflib.get_close_matches(name, names, n=5, cutoff=0.5))
     text = f"no host or group matches {atom!r}"
     if hints:
         text += f"; did you mean: {', '.join(dict.fromkeys(hints))}?"
