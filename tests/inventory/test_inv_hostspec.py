@@ -87,6 +87,15 @@ def spec_of(tmp_path: Path, host_line: str, *, extra: dict[str, str] | None = No
         ('web1 "ansible_ssh_common_args=-J b1 -o StrictHostKeyChecking=no"', {"proxy_jump": "b1"}),
         ("web1 \"ansible_ssh_common_args=-o 'ProxyJump b2'\"", {"proxy_jump": "b2"}),
         ('web1 "ansible_ssh_common_args=-o ProxyCommand=none"', {"proxy_jump": None}),
+        ("web1 opsforge_known_hosts=/kh", {"known_hosts": "/kh"}),
+        (
+            'web1 "ansible_ssh_common_args=-o UserKnownHostsFile=/dev/null"',
+            {"known_hosts": "/dev/null"},
+        ),
+        (
+            "web1 ssh_hostname=h ssh_port=2 ssh_user=u ssh_password=p _sudo=True",
+            {"address": "h", "port": 2, "user": "u", "password": Secret("p"), "become": Become()},
+        ),
         # same layer: the opsforge name wins
         ("web1 ansible_user=a opsforge_user=b", {"user": "b"}),
         ("web1 opsforge_user=b ansible_user=a", {"user": "b"}),

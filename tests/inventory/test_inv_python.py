@@ -77,6 +77,26 @@ def test_ansible_script_json_shape(tmp_path: Path) -> None:
     assert inventory.groups["prod"].children == ("web",)
 
 
+def test_pyinfra_style_module_lists(tmp_path: Path) -> None:
+    inventory = load(
+        tmp_path,
+        """\
+        import os
+
+        _private = ["hidden"]
+        odd = [("h1", {"ssh_hostname": "127.0.0.1", "ssh_port": 2201, "ssh_user": "root",
+                       "ssh_key": "/k", "ssh_known_hosts_file": "/dev/null"})]
+        even = ("h2", "h4")
+        settings = {"not": "hosts"}
+        """,
+    )
+    assert list(inventory.hosts) == ["h1", "h2", "h4"]
+    assert list(inventory.groups["even"].hosts) == ["h2", "h4"]
+    spec = inventory.hosts["h1"].spec()
+    assert (spec.address, spec.port, spec.user) == ("127.0.0.1", 2201, "root")
+    assert (spec.identity_files, spec.known_hosts) == (("/k",), "/dev/null")
+
+
 def test_async_and_generator_functions(tmp_path: Path) -> None:
     inventory = load(tmp_path, "async def inventory():\n    return ['a1', 'a2']\n")
     assert list(inventory.hosts) == ["a1", "a2"]
@@ -152,7 +172,7 @@ def test_sibling_imports_and_clean_interpreter_state(tmp_path: Path) -> None:
             id="dict-shape-group-is-string",
         ),
         pytest.param(
-            {"inv.py": "HOSTS = ['a']\n"},
+            {"inv.py": "import os\nPORT = 22\nNAMES = ['a', 3]\n"},
             "inv.py: a Python inventory must define a function inventory() or hosts()",
             id="no-function",
         ),

@@ -1,6 +1,7 @@
 """From a host's variables to a :class:`~opsforge.types.HostSpec`.
 
-Both Ansible's connection variables and opsforge's own names are understood.
+opsforge's own names (``opsforge_user``), Ansible's connection variables
+(``ansible_user``) and pyinfra's host data (``ssh_user``) are all understood.
 When a host has several names for one setting (``ansible_user`` from
 ``group_vars/all.yml`` and ``opsforge_user`` on the host line), the value with
 the higher variable precedence wins; on a tie the ``opsforge_*`` name wins.
@@ -20,27 +21,36 @@ if TYPE_CHECKING:
 
 __all__ = ["SECRET_VARS", "build_spec"]
 
-ADDRESS_VARS = ("opsforge_host", "ansible_host", "ansible_ssh_host")
-PORT_VARS = ("opsforge_port", "ansible_port", "ansible_ssh_port")
-USER_VARS = ("opsforge_user", "ansible_user", "ansible_ssh_user")
-KEY_VARS = ("opsforge_key", "ansible_ssh_private_key_file", "ansible_private_key_file")
+# In each tuple: opsforge's name, then Ansible's names, then pyinfra's host data names.
+ADDRESS_VARS = ("opsforge_host", "ansible_host", "ansible_ssh_host", "ssh_hostname")
+PORT_VARS = ("opsforge_port", "ansible_port", "ansible_ssh_port", "ssh_port")
+USER_VARS = ("opsforge_user", "ansible_user", "ansible_ssh_user", "ssh_user")
+KEY_VARS = (
+    "opsforge_key",
+    "ansible_ssh_private_key_file",
+    "ansible_private_key_file",
+    "ssh_key",
+)
 PASSWORD_VARS = (
     "opsforge_password",
     "ansible_password",
     "ansible_ssh_pass",
     "ansible_ssh_password",
+    "ssh_password",
 )
-BECOME_VARS = ("opsforge_become", "ansible_become")
-BECOME_USER_VARS = ("opsforge_become_user", "ansible_become_user")
+BECOME_VARS = ("opsforge_become", "ansible_become", "_sudo")
+BECOME_USER_VARS = ("opsforge_become_user", "ansible_become_user", "_sudo_user")
 BECOME_METHOD_VARS = ("opsforge_become_method", "ansible_become_method")
 BECOME_PASSWORD_VARS = (
     "opsforge_become_password",
     "ansible_become_password",
     "ansible_become_pass",
     "ansible_sudo_pass",
+    "_sudo_password",
 )
 CONNECTOR_VARS = ("opsforge_connector", "ansible_connection")
 PROXY_VARS = ("opsforge_proxy_jump",)
+KNOWN_HOSTS_VARS = ("opsforge_known_hosts", "ssh_known_hosts_file")
 SSH_ARGS_VARS = ("ansible_ssh_common_args", "ansible_ssh_extra_args")
 
 #: Variables whose values are kept as :class:`~opsforge.types.Secret`.
@@ -157,34 +167,36 @@ class _Resolver:
             return "ssh"
         return _CONNECTORS.get(value.strip().lower(), value.strip())
 
-    def proxy_jump(self) -> str | None:
-        jump = self.text(PROXY_VARS)
-        if jump:
-            return jump
+    def from_ssh_args(self, names: Sequence[str], option: str) -> str | None:
+        """An opsforge variable, else the ssh ``-o Option=value`` in Ansible's ssh args."""
+        value = self.text(names)
+        if value:
+            return value
         for name in SSH_ARGS_VARS:
             args = self.variables.get(name)
             if isinstance(args, str):
-                jump = proxy_jump_from_ssh_args(args)
-                if jump:
-                    return jump
+                value = ssh_option(args, option)
+                if value:
+                    return value
         return None
 
 
-def proxy_jump_from_ssh_args(args: str) -> str | None:
-    """The ProxyJump target in ssh options such as ``-o ProxyJump=bastion`` or ``-J bastion``."""
+def ssh_option(args: str, option: str) -> str | None:
+    """The value of one ssh option in a command line: ``-o Option=value``, ``-o 'Option value'``.
+
+    ``ProxyJump`` is also read from ``-J host``.
+    """
     try:
         tokens = shlex.split(args)
     except ValueError:
         return None
     for index, token in enumerate(tokens):
         following = tokens[index + 1] if index + 1 < len(tokens) else ""
-        if token == "-J":
-            return following or None
-        if token.startswith("-J"):
-            return token[2:]
-        option = following if token == "-o" else token[2:] if token.startswith("-o") else ""
-        key, _, value = option.replace("=", " ", 1).partition(" ")
-        if key.lower() == "proxyjump" and value.strip():
+        if option == "ProxyJump" and token.startswith("-J"):
+            return token[2:] or following or None
+        text = following if token == "-o" else token[2:] if token.startswith("-o") else ""
+        key, _, value = text.replace("=", " ", 1).partition(" ")
+        if key.lower() == option.lower() and value.strip():
             return value.strip()
     return None
 
@@ -213,6 +225,7 @@ def build_spec(
         identity_files=resolve.identity_files(),
         password=resolve.secret(PASSWORD_VARS),
         become=become,
-        proxy_jump=resolve.proxy_jump(),
+        proxy_jump=resolve.from_ssh_args(PROXY_VARS, "ProxyJump"),
+        known_hosts=resolve.from_ssh_args(KNOWN_HOSTS_VARS, "UserKnownHostsFile"),
         vars=dict(variables),
     )

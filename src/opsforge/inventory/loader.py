@@ -64,10 +64,11 @@ class _Loader:
         if not text:
             raise InventoryError("empty inventory source")
         path = self.cwd / os.path.expanduser(text)
-        if path.is_dir():
+        kind = _kind(path)
+        if kind == "dir":
             self.directory(path)
             self.base_dirs.append(path)
-        elif path.exists():
+        elif kind == "file":
             self.file(path)
             self.base_dirs.append(path.parent)
         elif "," in text or text == LOCAL_HOST:
@@ -117,6 +118,14 @@ class _Loader:
         parse_ini(text, display, self.builder)
 
 
+def _kind(path: Path) -> str | None:
+    """``dir``, ``file`` or None (missing, or not a possible path: a long host list)."""
+    try:
+        return "dir" if path.is_dir() else "file" if path.exists() else None
+    except (OSError, ValueError):
+        return None
+
+
 def _looks_like_yaml(text: str) -> bool:
     for raw in text.splitlines():
         line = raw.strip()
@@ -136,7 +145,7 @@ def load_inventory(sources: Sequence[str], *, cwd: Path | None = None) -> Invent
         sources = [sources]
     loader = _Loader(Path(cwd).absolute() if cwd is not None else Path.cwd())
     for source in sources:
-        loader.source(source)
+        loader.source(os.fspath(source))
     base_dirs = list(dict.fromkeys(loader.base_dirs))
     load_vars_dirs(loader.builder, base_dirs, loader.display)
     return loader.builder.build(cwd=loader.cwd, sources=tuple(sources))

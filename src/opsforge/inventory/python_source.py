@@ -8,6 +8,10 @@ The function takes no arguments (it may be ``async``) and returns either
 * a dict in the YAML inventory shape (``{"all": {"hosts": ..., "children": ...}}``);
 * or the JSON shape of an Ansible inventory script (a dict with ``_meta``).
 
+A file with neither function is read like a pyinfra inventory: every public
+module-level list of hosts (names or ``(name, {data})`` pairs) is a group
+named after the variable.
+
 User code runs inside an error boundary: whatever it raises becomes an
 :class:`~opsforge.errors.InventoryError` naming the file and the failing line.
 """
@@ -20,6 +24,7 @@ import sys
 import types
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -73,7 +78,17 @@ async def _wait(awaitable: Awaitable[_T]) -> _T:
     return await awaitable
 
 
-def _call_inventory(path: Path, display: str) -> tuple[Any, int | None, str]:
+@dataclass(frozen=True)
+class _Outcome:
+    """What running the file gave: a function's result, or pyinfra-style group lists."""
+
+    result: Any
+    line: int | None
+    what: str
+    pyinfra_groups: dict[str, list[Any]] | None = None
+
+
+def _run_file(path: Path, display: str) -> _Outcome:
     text = read_source(path, display)
     try:
         code = compile(text, str(path), "exec")
@@ -87,9 +102,14 @@ def _call_inventory(path: Path, display: str) -> tuple[Any, int | None, str]:
         _guarded(lambda: exec(code, module.__dict__), path, display, "loading the inventory")
         name = next((name for name in _FUNCTIONS if name in module.__dict__), None)
         if name is None:
-            raise InventoryError(
-                "a Python inventory must define a function inventory() or hosts()", path=display
-            )
+            groups = _pyinfra_groups(module.__dict__)
+            if not groups:
+                raise InventoryError(
+                    "a Python inventory must define a function inventory() or hosts(), "
+                    "or module-level lists of hosts (pyinfra style)",
+                    path=display,
+                )
+            return _Outcome(None, None, "pyinfra inventory", pyinfra_groups=groups)
         function = module.__dict__[name]
         line = getattr(getattr(function, "__code__", None), "co_firstlineno", None)
         if not callable(function):
@@ -104,13 +124,43 @@ def _call_inventory(path: Path, display: str) -> tuple[Any, int | None, str]:
         if isinstance(result, Iterable) and not isinstance(result, str | bytes | Mapping):
             iterable = result
             result = _guarded(lambda: list(iterable), path, display, what)
-    return result, line, what
+    return _Outcome(result, line, what)
+
+
+def _is_host(entry: object) -> bool:
+    if isinstance(entry, str):
+        return True
+    return (
+        isinstance(entry, tuple)
+        and len(entry) == 2
+        and isinstance(entry[0], str)
+        and isinstance(entry[1], Mapping)
+    )
+
+
+def _pyinfra_groups(namespace: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """pyinfra-style groups: public module-level lists/tuples made only of hosts."""
+    return {
+        name: list(value)
+        for name, value in namespace.items()
+        if not name.startswith("_")
+        and isinstance(value, list | tuple)
+        and value
+        and all(_is_host(entry) for entry in value)
+    }
 
 
 def _add_entry(
-    builder: InventoryBuilder, entry: Any, index: int, display: str, what: str, line: int | None
+    builder: InventoryBuilder,
+    entry: Any,
+    index: int,
+    display: str,
+    what: str,
+    line: int | None,
+    *,
+    group: str | None = None,
 ) -> None:
-    groups: Any = ()
+    groups: Any = () if group is None else [group]
     variables: Mapping[Any, Any] = {}
     if isinstance(entry, str):
         name = entry
@@ -200,8 +250,14 @@ def _add_script_shape(
 
 def load_python_inventory(path: Path, display: str, builder: InventoryBuilder) -> None:
     """Run a Python inventory file and add what it returns to ``builder``."""
-    result, line, what = _call_inventory(path, display)
-    if isinstance(result, Mapping):
+    outcome = _run_file(path, display)
+    result, line, what = outcome.result, outcome.line, outcome.what
+    if outcome.pyinfra_groups is not None:
+        for group, entries in outcome.pyinfra_groups.items():
+            builder.add_group(group, path=display)
+            for index, entry in enumerate(entries):
+                _add_entry(builder, entry, index, display, what, line, group=group)
+    elif isinstance(result, Mapping):
         if "_meta" in result:
             _add_script_shape(builder, result, display, what, line)
         else:
