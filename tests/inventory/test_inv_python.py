@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 
@@ -102,6 +103,16 @@ def test_async_and_generator_functions(tmp_path: Path) -> None:
     assert list(inventory.hosts) == ["a1", "a2"]
     write_files(tmp_path, {"gen.py": "def inventory():\n    yield 'g1'\n    yield 'g2'\n"})
     assert list(load_inventory(["gen.py"], cwd=tmp_path).hosts) == ["g1", "g2"]
+
+
+def test_async_inventory_inside_a_running_loop(tmp_path: Path) -> None:
+    write_files(tmp_path, {"inv.py": "import asyncio\n\nasync def inventory():\n"
+                           "    await asyncio.sleep(0)\n    return ['a1']\n"})  # fmt: skip
+
+    async def main() -> list[str]:
+        return list(load_inventory(["inv.py"], cwd=tmp_path).hosts)
+
+    assert asyncio.run(main()) == ["a1"]
 
 
 def test_sibling_imports_and_clean_interpreter_state(tmp_path: Path) -> None:

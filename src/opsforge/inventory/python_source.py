@@ -23,6 +23,7 @@ import inspect
 import sys
 import types
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,16 @@ async def _wait(awaitable: Awaitable[_T]) -> _T:
     return await awaitable
 
 
+def _run_awaitable(awaitable: Awaitable[_T]) -> _T:
+    """Run an async inventory to completion, in a helper thread if a loop already runs here."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(_wait(awaitable))
+    with ThreadPoolExecutor(1, thread_name_prefix="opsforge-inventory") as pool:
+        return pool.submit(asyncio.run, _wait(awaitable)).result()
+
+
 @dataclass(frozen=True)
 class _Outcome:
     """What running the file gave: a function's result, or pyinfra-style group lists."""
@@ -120,7 +131,7 @@ def _run_file(path: Path, display: str) -> _Outcome:
         result = _guarded(function, path, display, what)
         if inspect.isawaitable(result):
             awaitable = result
-            result = _guarded(lambda: asyncio.run(_wait(awaitable)), path, display, what)
+            result = _guarded(lambda: _run_awaitable(awaitable), path, display, what)
         if isinstance(result, Iterable) and not isinstance(result, str | bytes | Mapping):
             iterable = result
             result = _guarded(lambda: list(iterable), path, display, what)
