@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import IO
+from typing import BinaryIO
 
 from opsforge.connectors.base import Connector, OutputCallback
 from opsforge.connectors.execution import Process, execute
@@ -130,13 +130,14 @@ class LocalConnector(Connector):
             )
             return
         source_size(src, host=host)
-
-        async def fill(out: IO[bytes]) -> None:
-            async for chunk in iter_source(src, _COPY_CHUNK):
-                await asyncio.to_thread(out.write, chunk)
-
         await atomic_local_write(
-            dest, fill, host=host, what="put", mode=mode, owner=owner, group=group
+            dest,
+            lambda tmp: _write_chunks(tmp, iter_source(src, _COPY_CHUNK)),
+            host=host,
+            what="put",
+            mode=mode,
+            owner=owner,
+            group=group,
         )
 
     async def get(self, src: str, dest: str | Path | None = None) -> bytes | None:
@@ -148,13 +149,22 @@ class LocalConnector(Connector):
         with handle:
             if dest is None:
                 return await asyncio.to_thread(handle.read)
-
-            async def fill(out: IO[bytes]) -> None:
-                while chunk := await asyncio.to_thread(handle.read, _COPY_CHUNK):
-                    await asyncio.to_thread(out.write, chunk)
-
-            await atomic_local_write(dest, fill, host=host, what=f"from {src}")
+            await atomic_local_write(
+                dest, lambda tmp: _write_chunks(tmp, _read_chunks(handle)), host=host, what=src
+            )
         return None
 
     async def close(self) -> None:
         """Nothing to close."""
+
+
+async def _read_chunks(handle: BinaryIO) -> AsyncIterator[bytes]:
+    while chunk := await asyncio.to_thread(handle.read, _COPY_CHUNK):
+        yield chunk
+
+
+async def _write_chunks(path: str, chunks: AsyncIterator[bytes]) -> None:
+    """Write chunks to ``path``, each write in a worker thread (cancellable in between)."""
+    with open(path, "wb") as out:  # noqa: ASYNC230 (opening an existing empty temp)
+        async for chunk in chunks:
+            await asyncio.to_thread(out.write, chunk)

@@ -183,6 +183,9 @@ def _finish(
             f'n=$(wc -c < {t}) && {{ [ "$n" -eq {size} ] || '
             f"{{ {_say(f'opsforge: incomplete upload ({size} bytes expected)')}; false; }}; }}"
         )
+    if owner or group:  # before chmod: chown clears setuid/setgid bits
+        spec = shlex.quote(f"{owner or ''}{':' + group if group else ''}")
+        steps.append(f"chown {spec} {t}")
     if mode is not None:
         steps.append(f"chmod {mode:o} {t}")
     else:
@@ -191,9 +194,6 @@ def _finish(
             f"{{ {{ [ -e {d} ] && chmod --reference={d} {t} 2>/dev/null; }} "
             f"|| chmod {new_mode} {t}; }}"
         )
-    if owner or group:
-        spec = shlex.quote(f"{owner or ''}{':' + group if group else ''}")
-        steps.append(f"chown {spec} {t}")
     steps.append(f"mv -f -- {t} {d}")
     return "{ " + " && ".join(steps) + f"; }} || {{ s=$?; rm -f -- {t}; exit $s; }}"
 

@@ -20,7 +20,6 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import IO
 
 from opsforge.connectors.execution import StartProcess, execute
 from opsforge.connectors.remote_shell import install_command
@@ -116,7 +115,7 @@ async def put_via_shell(
 
 async def atomic_local_write(
     dest: str | Path,
-    fill: Callable[[IO[bytes]], Awaitable[object]],
+    fill: Callable[[str], Awaitable[object]],
     *,
     host: str,
     what: str,
@@ -124,7 +123,7 @@ async def atomic_local_write(
     owner: str | None = None,
     group: str | None = None,
 ) -> None:
-    """Write a local file atomically: ``fill`` a temp next to ``dest``, then ``os.replace``.
+    """Write a local file atomically: ``fill(temp_path)`` next to ``dest``, then ``os.replace``.
 
     The file gets ``mode``, else the mode of the existing ``dest``, else 0666
     minus the umask; ``owner``/``group`` when given. On any failure or
@@ -135,9 +134,9 @@ async def atomic_local_write(
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.opsforge-")
     except OSError as exc:
         raise TransferError(f"cannot write {dest}: {exc.strerror}", host=host) from None
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            await fill(handle)
+        await fill(tmp)
         if mode is None:
             try:
                 mode = os.stat(dest).st_mode & 0o7777

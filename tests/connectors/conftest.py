@@ -1,0 +1,43 @@
+"""Helpers for connector tests: run a coroutine, wait for processes to vanish."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+import uuid
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def arun(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def processes_matching(pattern: str) -> list[str]:
+    found = subprocess.run(["pgrep", "-af", pattern], capture_output=True, text=True, check=False)
+    return [line for line in found.stdout.splitlines() if "pgrep" not in line]
+
+
+def wait_gone(pattern: str, within: float = 5.0) -> list[str]:
+    """Poll until no process command line matches ``pattern``; what is left at the end."""
+    deadline = time.monotonic() + within
+    while (left := processes_matching(pattern)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left
+
+
+def sleeper() -> tuple[str, list[str]]:
+    """A command that leaves a background child, and the patterns identifying its processes."""
+    n = uuid.uuid4().int % 10**6
+    marker = f"MARKER-{uuid.uuid4().hex}"
+    command = f"sh -c 'sleep 1000.{n} & sleep 1001.{n}; : {marker}'"
+    return command, [f"sleep 1000.{n}", f"sleep 1001.{n}", marker]
+
+
+def upload_started(directory: Path, name: str) -> bool:
+    """A put's temp file for ``name`` exists in ``directory`` and has data in it."""
+    return any(p.stat().st_size > 0 for p in directory.glob(f".{name}.opsforge-*"))
