@@ -43,7 +43,33 @@ _EXPORTS = {
     "TransferError": "opsforge.errors",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "AsyncConnection",
+    "AsyncGroup",
+    "AuthError",
+    "Become",
+    "CommandFailed",
+    "CommandTimeout",
+    "ConnectError",
+    "ConnectOptions",
+    "Connection",
+    "Group",
+    "GroupError",
+    "GroupResult",
+    "HostKeyError",
+    "HostKeyPolicy",
+    "HostSpec",
+    "HostStatus",
+    "Inventory",
+    "OpsforgeError",
+    "Result",
+    "Secret",
+    "TransferError",
+    "UnreachableError",
+    "__version__",
+    "connect",
+    "load_inventory",
+]
 
 if TYPE_CHECKING:
     from opsforge.connection import AsyncConnection, Connection, connect

@@ -15,8 +15,15 @@ from typing import Any
 
 from opsforge.connectors.base import Connector
 from opsforge.connectors.pool import ConnectionPool
-from opsforge.engine import Event, Executor, Plan, RunSummary, Step, StepContext, StepFinished
-from opsforge.engine import StepOutcome
+from opsforge.engine import (
+    Event,
+    Executor,
+    Plan,
+    RunSummary,
+    Step,
+    StepContext,
+    StepFinished,
+)
 from opsforge.types import Become, HostSpec, HostStatus, Result
 
 __all__ = [
@@ -92,7 +99,7 @@ class CopyTask:
 
 @dataclass(frozen=True, slots=True)
 class FetchTask:
-    """Download ``src`` from every host into ``dest_dir/<host>/<src path>`` (like Ansible's fetch)."""
+    """Download ``src`` from every host into ``dest_dir/<host>/<src path>`` (Ansible's fetch)."""
 
     src: str
     dest_dir: Path
@@ -192,15 +199,15 @@ async def run_fanout(
     pool: ConnectionPool,
     settings: FanOut,
     *,
-    on_event: Callable[[Event], None] | None = None,
+    subscribers: Sequence[Callable[[Event], None]] = (),
     executor_hook: Callable[[Executor], None] | None = None,
 ) -> tuple[RunSummary, dict[str, HostOutcome]]:
     """Run ``task`` on every host; return the summary and each host's outcome.
 
     Connections stay open in ``pool`` for the caller's next run; the caller closes it.
 
-    ``executor_hook`` receives the executor before it starts (the CLI uses it to
-    wire Ctrl-C to :meth:`Executor.cancel`).
+    ``subscribers`` receive every event; ``executor_hook`` receives the executor
+    before it starts (the CLI uses it to wire Ctrl-C to :meth:`Executor.cancel`).
     """
     outcomes: dict[str, HostOutcome] = {}
 
@@ -209,8 +216,6 @@ async def run_fanout(
             outcomes[event.host] = HostOutcome(
                 event.host, event.status, event.result, event.message
             )
-        if on_event is not None:
-            on_event(event)
 
     executor = Executor(
         forks=settings.forks,
@@ -218,6 +223,8 @@ async def run_fanout(
         fail_fast=settings.fail_fast,
         on_event=collect,
     )
+    for subscriber in subscribers:  # each one isolated: a failing renderer never stops a run
+        executor.subscribe(subscriber)
     if executor_hook is not None:
         executor_hook(executor)
     summary = await executor.run(build_plan(specs, task, pool, settings))

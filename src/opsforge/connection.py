@@ -51,7 +51,9 @@ def _options(
 
 
 def _spec(
-    target: str | HostSpec, key: str | Path | None, password: str | None,
+    target: str | HostSpec,
+    key: str | Path | None,
+    password: str | None,
     become_password: str | None,
 ) -> HostSpec:
     from dataclasses import replace
@@ -96,14 +98,19 @@ class AsyncConnection:
         env: Mapping[str, str] | None = None,
         cwd: str | None = None,
         stdin: bytes | str | None = None,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - kills the remote process group
         echo: bool = False,
         become: Become | None = None,
     ) -> Result:
         """Run ``command``; raise CommandFailed on a non-zero exit unless ``check=False``."""
         conn = await self._conn()
         result = await conn.run(
-            command, env=env, cwd=cwd, stdin=stdin, timeout=timeout, become=become,
+            command,
+            env=env,
+            cwd=cwd,
+            stdin=stdin,
+            timeout=timeout,
+            become=become,
             on_stdout=_echo(sys.stdout) if echo else None,
             on_stderr=_echo(sys.stderr) if echo else None,
         )
@@ -123,8 +130,14 @@ class AsyncConnection:
         return await self.run(command, become=Become(user=user, password=secret), **kwargs)
 
     async def put(
-        self, src: str | Path | bytes, dest: str, *, mode: int | None = None,
-        owner: str | None = None, group: str | None = None, become: Become | None = None,
+        self,
+        src: str | Path | bytes,
+        dest: str,
+        *,
+        mode: int | None = None,
+        owner: str | None = None,
+        group: str | None = None,
+        become: Become | None = None,
     ) -> None:
         """Upload a local path or bytes to ``dest`` atomically."""
         local = Path(src) if isinstance(src, str) else src

@@ -17,7 +17,7 @@ from opsforge.connectors.pool import ConnectionPool
 from opsforge.errors import GroupError
 from opsforge.inventory import load_inventory
 from opsforge.loop_thread import run_sync
-from opsforge.types import Become, ConnectOptions, HostSpec, HostStatus, Result
+from opsforge.types import Become, ConnectOptions, HostSpec, Result
 
 __all__ = ["AsyncGroup", "Group", "GroupResult"]
 
@@ -60,8 +60,8 @@ class AsyncGroup:
         self._pool = ConnectionPool(options or ConnectOptions())
 
     async def _fan(self, task: Task, check: bool, become: Become | None = None) -> GroupResult:
-        settings = self.settings if become is None else FanOut(
-            forks=self.settings.forks, become=become
+        settings = (
+            self.settings if become is None else FanOut(forks=self.settings.forks, become=become)
         )
         _, outcomes = await run_fanout(self.specs, task, self._pool, settings)
         result = GroupResult((s.name, outcomes[s.name]) for s in self.specs)
@@ -71,8 +71,14 @@ class AsyncGroup:
         return result
 
     async def run(
-        self, command: str, *, check: bool = True, env: Mapping[str, str] | None = None,
-        cwd: str | None = None, timeout: float | None = None, become: Become | None = None,
+        self,
+        command: str,
+        *,
+        check: bool = True,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - kills the remote process group
+        become: Become | None = None,
     ) -> GroupResult:
         task = CommandTask(command, env=dict(env or {}), cwd=cwd, timeout=timeout, stream=False)
         return await self._fan(task, check, become)
@@ -83,7 +89,11 @@ class AsyncGroup:
         return await self.run(command, check=check, become=Become(user=user), **kwargs)
 
     async def put(
-        self, src: str | Path | bytes, dest: str, *, mode: int | None = None,
+        self,
+        src: str | Path | bytes,
+        dest: str,
+        *,
+        mode: int | None = None,
         check: bool = True,
     ) -> GroupResult:
         local = Path(src) if isinstance(src, str) else src
@@ -104,8 +114,12 @@ class Group:
 
     @classmethod
     def from_inventory(
-        cls, sources: str | Sequence[str], pattern: str = "all", *,
-        limit: str | None = None, **kwargs: Any,
+        cls,
+        sources: str | Sequence[str],
+        pattern: str = "all",
+        *,
+        limit: str | None = None,
+        **kwargs: Any,
     ) -> Group:
         """The hosts of an inventory selection (Ansible pattern syntax)."""
         inv = load_inventory([sources] if isinstance(sources, str) else list(sources))
@@ -135,4 +149,3 @@ class Group:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-

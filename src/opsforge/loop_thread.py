@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -25,9 +26,7 @@ def _get_loop() -> asyncio.AbstractEventLoop:
     with _lock:
         if _loop is None or _loop.is_closed():
             loop = asyncio.new_event_loop()
-            thread = threading.Thread(
-                target=loop.run_forever, name="opsforge-loop", daemon=True
-            )
+            thread = threading.Thread(target=loop.run_forever, name="opsforge-loop", daemon=True)
             thread.start()
             _loop = loop
         return _loop
@@ -40,8 +39,8 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
         return future.result()
     except KeyboardInterrupt:
         future.cancel()
-        try:
+        with contextlib.suppress(
+            concurrent.futures.CancelledError, concurrent.futures.TimeoutError, Exception
+        ):
             future.result(timeout=10)
-        except (concurrent.futures.CancelledError, concurrent.futures.TimeoutError, Exception):
-            pass
         raise

@@ -46,7 +46,7 @@ class Secret:
         return bool(self._value)
 
 
-class HostStatus(str, enum.Enum):
+class HostStatus(enum.StrEnum):
     """The outcome of a host (or a step on a host). Each is a distinct, reported state."""
 
     OK = "ok"
@@ -110,7 +110,7 @@ class Result:
         }
 
 
-class HostKeyPolicy(str, enum.Enum):
+class HostKeyPolicy(enum.StrEnum):
     """How SSH host keys are checked against known_hosts."""
 
     STRICT = "strict"  # unknown or changed key: refuse

@@ -28,15 +28,34 @@ def _env_pairs(values: tuple[str, ...]) -> dict[str, str]:
 @click.argument("pattern")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @target_options
-@click.option("-e", "--env", "env", multiple=True, metavar="NAME=VALUE",
-              help="Environment variable for the command. Repeatable.")
+@click.option(
+    "-e",
+    "--env",
+    "env",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Environment variable for the command. Repeatable.",
+)
 @click.option("--cwd", "--chdir", "cwd", help="Run the command in this directory.")
-@click.option("-t", "--timeout", type=click.FloatRange(0.01), default=None,
-              help="Seconds per host; on expiry the remote process group is killed.")
-@click.option("--stdin", "stdin_file", type=click.File("rb"),
-              help="Feed this file ('-' for stdin) to the command on every host.")
-@click.option("-g", "--group-output", is_flag=True,
-              help="Fold identical outputs into one block listing the hosts.")
+@click.option(
+    "-t",
+    "--timeout",
+    type=click.FloatRange(0.01),
+    default=None,
+    help="Seconds per host; on expiry the remote process group is killed.",
+)
+@click.option(
+    "--stdin",
+    "stdin_file",
+    type=click.File("rb"),
+    help="Feed this file ('-' for stdin) to the command on every host.",
+)
+@click.option(
+    "-g",
+    "--group-output",
+    is_flag=True,
+    help="Fold identical outputs into one block listing the hosts.",
+)
 def exec_command(
     pattern: str,
     command: tuple[str, ...],

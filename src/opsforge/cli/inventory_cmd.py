@@ -55,7 +55,9 @@ def host_command(inventory: tuple[str, ...], name: str, as_json: bool) -> None:
     """Show the merged variables of host NAME and where each value came from."""
     rows = load_sources(inventory).describe_host(name)
     if as_json:
-        data: dict[str, Any] = {var: {"value": value, "from": origin} for var, value, origin in rows}
+        data: dict[str, Any] = {
+            var: {"value": value, "from": origin} for var, value, origin in rows
+        }
         click.echo(json.dumps(data, indent=2, default=str))
         return
     table = Table(box=None, pad_edge=False)

@@ -16,7 +16,9 @@ def _default_root() -> Path:
 
 
 root_option = click.option(
-    "--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
     help="Lab directory (default: <state dir>/lab).",
 )
 

@@ -94,7 +94,9 @@ class TextRenderer:
             style = STATUS_STYLE[event.status]
             err_console.print(
                 Text.assemble(
-                    (event.host.ljust(self.width), style), " | ", (event.status.value, style),
+                    (event.host.ljust(self.width), style),
+                    " | ",
+                    (event.status.value, style),
                     f": {event.message}" if event.message else "",
                 )
             )
@@ -165,13 +167,18 @@ class TextRenderer:
         table.add_column("message", overflow="fold")
         for host in self.hosts:
             outcome = outcomes.get(host)
-            status = outcome.status if outcome else summary.host_status.get(host, HostStatus.SKIPPED)
+            status = (
+                outcome.status if outcome else summary.host_status.get(host, HostStatus.SKIPPED)
+            )
             result = outcome.result if outcome else None
             code = "" if result is None or result.exit_code is None else str(result.exit_code)
             took = "" if result is None else f"{result.duration:.2f}s"
             message = (outcome.message if outcome else "").strip().splitlines()
             table.add_row(
-                host, Text(status.value, STATUS_STYLE[status]), code, took,
+                host,
+                Text(status.value, STATUS_STYLE[status]),
+                code,
+                took,
                 message[0] if message else "",
             )
         err_console.print()

@@ -41,10 +41,6 @@ async def _run(
     pool = ConnectionPool(targets.connect)
     presses = 0
 
-    def on_event(event: Event) -> None:
-        for subscriber in subscribers:
-            subscriber(event)
-
     def hook(executor: Executor) -> None:
         def interrupt() -> None:
             nonlocal presses
@@ -63,7 +59,7 @@ async def _run(
 
     try:
         return await run_fanout(
-            targets.specs, task, pool, targets.fanout, on_event=on_event, executor_hook=hook
+            targets.specs, task, pool, targets.fanout, subscribers=subscribers, executor_hook=hook
         )
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -38,8 +38,11 @@ def list_command(limit: int, as_json: bool) -> None:
         table.add_column(name)
     for row in rows:
         table.add_row(
-            row.run_id, _when(row.started), " ".join(["opsforge", *row.argv])[:60],
-            str(row.hosts_total), row.result_text(),
+            row.run_id,
+            _when(row.started),
+            " ".join(["opsforge", *row.argv])[:60],
+            str(row.hosts_total),
+            row.result_text(),
             "" if row.exit_code is None else str(row.exit_code),
             "" if row.duration is None else f"{row.duration:.2f}s",
         )

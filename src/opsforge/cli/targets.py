@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -42,41 +43,75 @@ def target_options(func: F) -> F:
         inventory_option,
         click.option("-l", "--limit", metavar="PATTERN", help="Further limit the selection."),
         click.option(
-            "-f", "--forks", type=click.IntRange(1, 5000), default=50, show_default=True,
+            "-f",
+            "--forks",
+            type=click.IntRange(1, 5000),
+            default=50,
+            show_default=True,
             help="Hosts worked on at once.",
         ),
         click.option(
-            "--serial", metavar="N|N%[,..]",
+            "--serial",
+            metavar="N|N%[,..]",
             help="Rolling batches: '1', '25%', '1,5,50%' (the last repeats).",
         ),
         click.option("--fail-fast", is_flag=True, help="Start no new host after a failure."),
-        click.option("--retries", type=click.IntRange(0, 100), default=0, show_default=True,
-                     help="Retries of a failed host, with backoff."),
+        click.option(
+            "--retries",
+            type=click.IntRange(0, 100),
+            default=0,
+            show_default=True,
+            help="Retries of a failed host, with backoff.",
+        ),
         click.option("-u", "--user", help="Remote user (overrides the inventory)."),
-        click.option("--private-key", "--key", "private_key", type=click.Path(dir_okay=False),
-                     help="SSH private key file."),
+        click.option(
+            "--private-key",
+            "--key",
+            "private_key",
+            type=click.Path(dir_okay=False),
+            help="SSH private key file.",
+        ),
         click.option(
             "--host-key-policy",
             type=click.Choice([p.value for p in HostKeyPolicy]),
-            default=HostKeyPolicy.STRICT.value, show_default=True,
+            default=HostKeyPolicy.STRICT.value,
+            show_default=True,
             help="Check host keys against known_hosts: refuse unknown (strict), "
             "record unknown (accept-new), or not at all (off).",
         ),
-        click.option("--known-hosts", type=click.Path(dir_okay=False),
-                     help="known_hosts file (default ~/.ssh/known_hosts)."),
-        click.option("--ssh-config", type=click.Path(dir_okay=False),
-                     help="OpenSSH client config (default ~/.ssh/config)."),
-        click.option("--connect-timeout", type=click.FloatRange(0.1), default=10.0,
-                     show_default=True, help="Seconds to wait for a connection."),
+        click.option(
+            "--known-hosts",
+            type=click.Path(dir_okay=False),
+            help="known_hosts file (default ~/.ssh/known_hosts).",
+        ),
+        click.option(
+            "--ssh-config",
+            type=click.Path(dir_okay=False),
+            help="OpenSSH client config (default ~/.ssh/config).",
+        ),
+        click.option(
+            "--connect-timeout",
+            type=click.FloatRange(0.1),
+            default=10.0,
+            show_default=True,
+            help="Seconds to wait for a connection.",
+        ),
         click.option("-b", "--become", is_flag=True, help="Run with sudo."),
         click.option("--become-user", default=None, help="sudo to this user (default root)."),
         click.option(
-            "-K", "--ask-become-pass", is_flag=True,
+            "-K",
+            "--ask-become-pass",
+            is_flag=True,
             help=f"Prompt for the sudo password (or set ${BECOME_PASSWORD_ENV}).",
         ),
-        click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text",
-                     show_default=True,
-                     help="json: JSON Lines events on stdout, for machines."),
+        click.option(
+            "-o",
+            "--output",
+            type=click.Choice(["text", "json"]),
+            default="text",
+            show_default=True,
+            help="json: JSON Lines events on stdout, for machines.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -126,7 +161,7 @@ def load_sources(sources: tuple[str, ...]) -> Inventory:
 
 def _become_password(ask: bool) -> Secret | None:
     if ask:
-        if not click.get_text_stream("stdin").isatty():
+        if not sys.stdin.isatty():
             raise UsageError(f"--ask-become-pass needs a terminal; set ${BECOME_PASSWORD_ENV}")
         return Secret(getpass.getpass("BECOME password: "))
     value = os.environ.get(BECOME_PASSWORD_ENV)

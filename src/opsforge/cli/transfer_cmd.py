@@ -35,8 +35,13 @@ def _mode(text: str | None) -> int | None:
 @click.option("--owner", help="Owner of the file (needs root or --become).")
 @click.option("--group", "group_", help="Group of the file.")
 def copy_command(
-    pattern: str, src: Path, dest: str, mode: str | None, owner: str | None,
-    group_: str | None, **params: Any,
+    pattern: str,
+    src: Path,
+    dest: str,
+    mode: str | None,
+    owner: str | None,
+    group_: str | None,
+    **params: Any,
 ) -> None:
     """Copy local SRC to DEST on every host matching PATTERN, atomically.
 
@@ -53,7 +58,9 @@ def copy_command(
 @click.argument("src")
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @target_options
-@click.option("--flat", is_flag=True, help="Write DEST/<host>-<name> instead of DEST/<host>/<path>.")
+@click.option(
+    "--flat", is_flag=True, help="Write DEST/<host>-<name> instead of DEST/<host>/<path>."
+)
 def fetch_command(pattern: str, src: str, dest: Path, flat: bool, **params: Any) -> None:
     """Fetch SRC from every host matching PATTERN into DEST/<host>/<SRC path>."""
     targets = resolve_targets(pattern, params)
