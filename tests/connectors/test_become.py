@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ import pytest
 from opsforge.connectors.local import LocalConnector
 from opsforge.connectors.remote_shell import BECOME_NEEDS_PASSWORD
 from opsforge.connectors.ssh import SSHConnector
-from opsforge.errors import BecomeError, CommandTimeout, TransferError
+from opsforge.errors import AuthError, BecomeError, CommandTimeout, TransferError
 from opsforge.testing import LabInfo, SSHLab
 from opsforge.types import Become, HostSpec, Secret
 
@@ -82,7 +82,7 @@ def sudo_lab() -> Iterator[SudoLab]:
         SUDOERS.chmod(0o440)
         secure = root / "secure"
         secure.mkdir(mode=0o700)
-        with SSHLab(root / "lab", 1) as info:
+        with SSHLab(root / "lab", 1, sshd_options={"PasswordAuthentication": "yes"}) as info:
             yield SudoLab(info, password, secure)
     finally:
         _remove_user()
@@ -98,6 +98,19 @@ async def _run(lab: SudoLab, command: str, **kwargs: object) -> str:
 
 def test_login_user_is_unprivileged(sudo_lab: SudoLab) -> None:
     assert arun(_run(sudo_lab, "id -un")) == f"{USER}\n"
+
+
+def test_password_login(sudo_lab: SudoLab) -> None:
+    spec = sudo_lab.info.host_spec("lab1", user=USER, identity_files=(), password=Secret("x"))
+    with pytest.raises(AuthError, match="password"):
+        arun(SSHConnector(spec, sudo_lab.info.connect_options()).connect())
+
+    async def main() -> str:
+        good = replace(spec, password=Secret(sudo_lab.password))
+        async with SSHConnector(good, sudo_lab.info.connect_options()) as conn:
+            return (await conn.run("id -un")).stdout
+
+    assert arun(main()) == f"{USER}\n"
 
 
 def test_become_root_with_password(sudo_lab: SudoLab) -> None:
@@ -184,9 +197,14 @@ def test_interrupted_put_with_become_leaves_no_temp(sudo_lab: SudoLab, tmp_path:
     assert not [p for p in sudo_lab.secure_dir.iterdir() if ".opsforge-" in p.name]
 
 
-def test_local_become_as_root_needs_no_password() -> None:
+def test_local_become_as_root_needs_no_password(tmp_path: Path) -> None:
+    dest = tmp_path / "by-sudo"
+
     async def main() -> str:
         async with LocalConnector(HostSpec(name="@local", connector="local")) as conn:
+            await conn.put(b"via sudo", str(dest), mode=0o600, owner="nobody", become=Become())
             return (await conn.run("id -u; cat", become=Become(), stdin="in")).stdout
 
     assert arun(main()) == "0\nin"
+    assert dest.read_bytes() == b"via sudo"
+    assert dest.stat().st_uid == pwd.getpwnam("nobody").pw_uid

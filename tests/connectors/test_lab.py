@@ -8,9 +8,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
-from opsforge.testing import LabInfo, SSHLab, lab_down, lab_status, lab_up
+from opsforge.testing import LabError, LabInfo, SSHLab, lab_down, lab_status, lab_up
 
 
 def test_lab_files_work_with_openssh(lab: LabInfo) -> None:
@@ -86,3 +87,9 @@ def test_twenty_hosts_start_quickly(tmp_path: Path) -> None:
     print(f"20-host lab started in {took:.2f}s")
     assert took < 5
     assert os.path.exists(tmp_path / "lab" / "known_hosts")
+
+
+def test_missing_sshd_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("opsforge.testing.lab.shutil.which", lambda *a, **k: None)
+    with pytest.raises(LabError, match=r"sshd not found: install it with `apt-get install"):
+        SSHLab(tmp_path / "lab", 1).start()

@@ -238,3 +238,42 @@ def test_close_is_idempotent_and_run_after_close_fails_cleanly(lab: LabInfo) -> 
             await conn.run("true")
 
     arun(main())
+
+
+def test_silent_server_is_a_connect_timeout(lab: LabInfo) -> None:
+    with socket.socket() as listener:  # accepts TCP (backlog) but never says a word
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        spec = HostSpec(name="mute", address="127.0.0.1", port=listener.getsockname()[1])
+        began = time.monotonic()
+        with pytest.raises(UnreachableError, match=r"timed out after 1s"):
+            arun(SSHConnector(spec, lab.connect_options(connect_timeout=1)).connect())
+        assert time.monotonic() - began < 5
+
+
+def test_connection_lost_mid_command_is_unreachable(lab: LabInfo) -> None:
+    async def main() -> None:
+        conn = SSHConnector(lab.host_spec("lab11"), lab.connect_options())
+        await conn.connect()
+        task = asyncio.ensure_future(conn.run("sleep 3"))
+        await asyncio.sleep(0.3)
+        assert conn._link is not None
+        conn._link.conn.abort()  # as if the network went away
+        with pytest.raises(UnreachableError, match="connection lost"):
+            await task
+        with pytest.raises(UnreachableError):
+            await conn.run("true")
+        await conn.close()
+
+    arun(main())
+
+
+def test_sshd_makes_each_command_a_session_and_group_leader(lab: LabInfo) -> None:
+    """The premise of the remote kill: the wrapper's $$ is the command's pgid (and sid)."""
+
+    async def main() -> list[str]:
+        async with SSHConnector(lab.host_spec("lab12"), lab.connect_options()) as conn:
+            return (await conn.run("ps -o pid=,pgid=,sid= -p $$")).stdout.split()
+
+    pid, pgid, sid = arun(main())
+    assert pid == pgid == sid

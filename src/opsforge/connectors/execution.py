@@ -278,7 +278,7 @@ async def execute(
     except asyncio.CancelledError:
         await asyncio.shield(asyncio.ensure_future(stop()))
         raise
-    except BecomeError:
+    except (BecomeError, ConnectionError):  # nothing ran / nothing left to reach
         if dialogue is not None:
             dialogue.proc.abort()
         raise

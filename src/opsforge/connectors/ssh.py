@@ -65,6 +65,8 @@ class _Channel:
 
     async def wait(self) -> int | None:
         await self._proc.wait_closed()
+        if self._proc.exit_status is None and self._proc.exit_signal is None:
+            raise ConnectionResetError("the command had not finished")
         return self._proc.returncode
 
     def abort(self) -> None:
@@ -90,9 +92,12 @@ class SSHConnector(Connector):
         return self._link.conn
 
     async def _start(self, command: str) -> Process:
+        conn = self._conn()
         try:
-            proc = await self._conn().create_process(command, encoding=None)
+            proc = await conn.create_process(command, encoding=None)
         except asyncssh.ChannelOpenError as exc:
+            if conn.is_closed():
+                raise self._lost(exc) from None
             why = f"cannot open a session: {exc.reason}"
             raise ConnectError(why, host=self.host.name) from None
         except (asyncssh.Error, OSError) as exc:
@@ -139,6 +144,8 @@ class SSHConnector(Connector):
                 try:
                     self._sftp = await conn.start_sftp_client()
                 except (asyncssh.Error, OSError) as exc:
+                    if conn.is_closed():
+                        raise self._lost(exc) from None
                     raise TransferError(f"cannot start SFTP: {exc}", host=self.host.name) from None
             return self._sftp
 

@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
@@ -171,12 +172,21 @@ def _user() -> str:
 class SSHLab:
     """N sshd processes on loopback. ``with SSHLab(root, 3) as info: ...``."""
 
-    def __init__(self, root: Path, n: int, *, base_port: int | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        n: int,
+        *,
+        base_port: int | None = None,
+        sshd_options: Mapping[str, str] | None = None,
+    ) -> None:
+        """``sshd_options`` replace or add sshd_config options of every host."""
         if n < 1:
             raise LabError(f"a lab needs at least one host, not {n}")
         self.root = Path(root).absolute()
         self.n = n
         self.base_port = base_port
+        self.sshd_options = dict(sshd_options or {})
         self._procs: dict[int, subprocess.Popen[bytes]] = {}
         self.info: LabInfo | None = None
 
@@ -212,6 +222,7 @@ class SSHLab:
                 authorized_keys=self.root / "client_ed25519.pub",
                 home=self.root / "home",
                 as_root=os.geteuid() == 0,
+                overrides=self.sshd_options,
             )
         )
         log = hdir / "sshd.log"

@@ -15,7 +15,7 @@ Layout under the lab root::
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import asyncssh
@@ -61,32 +61,35 @@ def sshd_config_text(
     authorized_keys: Path,
     home: Path,
     as_root: bool,
+    overrides: Mapping[str, str] | None = None,
 ) -> str:
-    lines = [
-        f"ListenAddress {LOOPBACK}",
-        f"Port {port}",
-        f"HostKey {host_key}",
-        f"PidFile {pid_file}",
-        f"AuthorizedKeysFile {authorized_keys}",
-        "PubkeyAuthentication yes",
-        "PasswordAuthentication no",
-        "KbdInteractiveAuthentication no",
-        "UsePAM no",
-        "StrictModes no",
-        "PermitTTY no",
-        "PrintMotd no",
-        "PrintLastLog no",
-        "MaxSessions 100",
-        "MaxStartups 200:30:400",
-        "Subsystem sftp internal-sftp",
-        "LogLevel VERBOSE",
+    """One lab host's sshd_config; ``overrides`` replace or add options."""
+    options = {
+        "ListenAddress": LOOPBACK,
+        "Port": str(port),
+        "HostKey": str(host_key),
+        "PidFile": str(pid_file),
+        "AuthorizedKeysFile": str(authorized_keys),
+        "PubkeyAuthentication": "yes",
+        "PasswordAuthentication": "no",
+        "KbdInteractiveAuthentication": "no",
+        "UsePAM": "no",
+        "StrictModes": "no",
+        "PermitTTY": "no",
+        "PrintMotd": "no",
+        "PrintLastLog": "no",
+        "MaxSessions": "100",
+        "MaxStartups": "200:30:400",
+        "Subsystem": "sftp internal-sftp",
+        "LogLevel": "VERBOSE",
         # A clean HOME: this machine's own ~/.bashrc (sourced by bash for every
         # sshd command) must not distort what tests and timings see.
-        f"SetEnv HOME={home}",
-    ]
+        "SetEnv": f"HOME={home}",
+    }
     if as_root:
-        lines.append("PermitRootLogin prohibit-password")
-    return "\n".join(lines) + "\n"
+        options["PermitRootLogin"] = "prohibit-password"
+    options.update(overrides or {})
+    return "".join(f"{name} {value}\n" for name, value in options.items())
 
 
 def _atomic_write(path: Path, text: str) -> None:
