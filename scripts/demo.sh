@@ -4,17 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
+export PATH="$PWD/.venv/bin:$PATH"
 export OPSFORGE_STATE_DIR="${OPSFORGE_STATE_DIR:-$PWD/.opsforge-demo}"
-of=.venv/bin/opsforge
 lab="$OPSFORGE_STATE_DIR/lab"
-trap '$of lab down --root "$lab" >/dev/null 2>&1 || true' EXIT
+inv="$lab/inventory.yml"
+trap 'opsforge lab down --root "$lab" >/dev/null 2>&1 || true' EXIT
 
-$of lab up 3 --root "$lab"
-echo; echo "\$ opsforge exec all -i $lab/inventory.yml -- 'hostname; uname -sr; id -un'"
-$of exec all -i "$lab/inventory.yml" -- 'echo "port $SSH_CONNECTION" | cut -d" " -f1,5; uname -sr; id -un'
-echo; echo "\$ opsforge copy all -i $lab/inventory.yml README.md /tmp/opsforge-demo-README.md --mode 0640"
-$of copy all -i "$lab/inventory.yml" README.md "$lab/copied-README.md" --mode 0640
-echo; echo "\$ opsforge exec all -i $lab/inventory.yml --group-output -- sha256sum $lab/copied-README.md"
-$of exec all -i "$lab/inventory.yml" --group-output -- sha256sum "$lab/copied-README.md"
-echo; echo "\$ opsforge runs list"
-$of runs list -n 3
+show() { printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; "$@"; }
+
+show opsforge lab up 3 --root "$lab"
+show opsforge exec all -i "$inv" -- 'echo "sshd port ${SSH_CONNECTION##* }, user $(id -un)"; uname -sr'
+show opsforge copy all -i "$inv" README.md "$lab/README.copy" --mode 0640
+show opsforge exec all -i "$inv" --group-output -- "sha256sum $lab/README.copy; stat -c %a $lab/README.copy"
+show opsforge runs list -n 3

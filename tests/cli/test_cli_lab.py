@@ -50,7 +50,8 @@ def test_exec_on_twenty_hosts(opsforge_cli: CliRunner, lab: LabInfo) -> None:
         assert any(line.startswith(host.name) and line.endswith("| hi-42") for line in lines), (
             host.name
         )
-    assert "20 hosts" in proc.stderr and "20 ok" in proc.stderr
+    assert "20 hosts" in proc.stderr
+    assert "20 ok" in proc.stderr
 
 
 def test_pattern_selects_hosts(opsforge_cli: CliRunner, lab: LabInfo) -> None:
@@ -63,7 +64,13 @@ def test_unreachable_host_is_reported_while_others_succeed(
     opsforge_cli: CliRunner, inventory_with_dead_host: Path
 ) -> None:
     proc = opsforge_cli(
-        "exec", "all", "-i", str(inventory_with_dead_host), "--connect-timeout", "3", "--",
+        "exec",
+        "all",
+        "-i",
+        str(inventory_with_dead_host),
+        "--connect-timeout",
+        "3",
+        "--",
         "echo alive",
     )
     assert proc.returncode == 3, proc.stderr
@@ -74,7 +81,11 @@ def test_unreachable_host_is_reported_while_others_succeed(
 
 def test_failure_exit_code_and_recap(opsforge_cli: CliRunner, lab: LabInfo) -> None:
     proc = opsforge_cli(
-        "exec", "lab1:lab2:lab3", "-i", str(lab.inventory), "--",
+        "exec",
+        "lab1:lab2:lab3",
+        "-i",
+        str(lab.inventory),
+        "--",
         'test "$SSH_CONNECTION" = x || { echo boom >&2; exit 7; }',
     )
     assert proc.returncode == 1
@@ -85,7 +96,13 @@ def test_failure_exit_code_and_recap(opsforge_cli: CliRunner, lab: LabInfo) -> N
 def test_timeout_kills_remote_processes(opsforge_cli: CliRunner, lab: LabInfo) -> None:
     marker = f"cli-timeout-{uuid.uuid4().hex}"
     proc = opsforge_cli(
-        "exec", "lab1", "-i", str(lab.inventory), "--timeout", "1", "--",
+        "exec",
+        "lab1",
+        "-i",
+        str(lab.inventory),
+        "--timeout",
+        "1",
+        "--",
         f"sleep 300; : {marker}",
     )
     assert proc.returncode == 1
@@ -97,8 +114,9 @@ def test_timeout_kills_remote_processes(opsforge_cli: CliRunner, lab: LabInfo) -
 
 
 def test_json_lines_output(opsforge_cli: CliRunner, lab: LabInfo) -> None:
-    proc = opsforge_cli("exec", "lab1:lab2", "-i", str(lab.inventory), "-o", "json", "--",
-                        "echo out; echo err >&2")
+    proc = opsforge_cli(
+        "exec", "lab1:lab2", "-i", str(lab.inventory), "-o", "json", "--", "echo out; echo err >&2"
+    )
     assert proc.returncode == 0, proc.stderr
     events = [json.loads(line) for line in proc.stdout.splitlines()]
     kinds = [e["kind"] for e in events]
@@ -110,8 +128,9 @@ def test_json_lines_output(opsforge_cli: CliRunner, lab: LabInfo) -> None:
 
 
 def test_group_output_folds_identical_outputs(opsforge_cli: CliRunner, lab: LabInfo) -> None:
-    proc = opsforge_cli("exec", "all", "-i", str(lab.inventory), "--group-output", "--",
-                        "echo same")
+    proc = opsforge_cli(
+        "exec", "all", "-i", str(lab.inventory), "--group-output", "--", "echo same"
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("same") == 1
     assert "(20 hosts, exit 0)" in proc.stderr
@@ -123,13 +142,15 @@ def test_copy_and_fetch_round_trip(opsforge_cli: CliRunner, lab: LabInfo, tmp_pa
     remote_dir = tmp_path / "remote"
     remote_dir.mkdir()
     dest = remote_dir / "payload.bin"
-    copied = opsforge_cli("copy", "lab1", "-i", str(lab.inventory), str(src), str(dest),
-                          "--mode", "0600")
+    copied = opsforge_cli(
+        "copy", "lab1", "-i", str(lab.inventory), str(src), str(dest), "--mode", "0600"
+    )
     assert copied.returncode == 0, copied.stderr
     assert dest.read_bytes() == src.read_bytes()
     assert dest.stat().st_mode & 0o777 == 0o600
-    fetched = opsforge_cli("fetch", "lab1:lab2", "-i", str(lab.inventory), str(dest),
-                           str(tmp_path / "got"))
+    fetched = opsforge_cli(
+        "fetch", "lab1:lab2", "-i", str(lab.inventory), str(dest), str(tmp_path / "got")
+    )
     assert fetched.returncode == 0, fetched.stderr
     for host in ("lab1", "lab2"):
         got = tmp_path / "got" / host / str(dest).lstrip("/")
@@ -139,8 +160,9 @@ def test_copy_and_fetch_round_trip(opsforge_cli: CliRunner, lab: LabInfo, tmp_pa
 def test_fetch_missing_file_fails_cleanly(
     opsforge_cli: CliRunner, lab: LabInfo, tmp_path: Path
 ) -> None:
-    proc = opsforge_cli("fetch", "lab1", "-i", str(lab.inventory), "/nonexistent/file",
-                        str(tmp_path / "got"))
+    proc = opsforge_cli(
+        "fetch", "lab1", "-i", str(lab.inventory), "/nonexistent/file", str(tmp_path / "got")
+    )
     assert proc.returncode == 1
     assert "/nonexistent/file" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -151,7 +173,8 @@ def test_runs_are_recorded(opsforge_cli: CliRunner, lab: LabInfo) -> None:
     assert proc.returncode == 0, proc.stderr
     listed = opsforge_cli("runs", "list", "--json")
     rows = [json.loads(line) for line in listed.stdout.splitlines()]
-    assert rows and rows[0]["exit_code"] == 0
+    assert rows
+    assert rows[0]["exit_code"] == 0
     shown = opsforge_cli("runs", "show", rows[0]["run_id"][:16], "--events")
     assert shown.returncode == 0, shown.stderr
     assert '"run_finished"' in shown.stdout
@@ -161,9 +184,21 @@ def test_ctrl_c_prints_recap_and_exits_130(lab: LabInfo, state_dir: Path) -> Non
     marker = f"cli-sigint-{uuid.uuid4().hex}"
     env = dict(os.environ, OPSFORGE_STATE_DIR=str(state_dir), NO_COLOR="1", COLUMNS="200")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "opsforge", "exec", "lab1:lab2:lab3", "-i", str(lab.inventory),
-         "--", f"sleep 300; : {marker}"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "opsforge",
+            "exec",
+            "lab1:lab2:lab3",
+            "-i",
+            str(lab.inventory),
+            "--",
+            f"sleep 300; : {marker}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 20
@@ -186,8 +221,9 @@ def test_ctrl_c_prints_recap_and_exits_130(lab: LabInfo, state_dir: Path) -> Non
 
 
 def test_exec_local(opsforge_cli: CliRunner, tmp_path: Path) -> None:
-    proc = opsforge_cli("exec", "all", "-i", "@local,", "--cwd", str(tmp_path), "-e", "X=1",
-                        "--", "echo $X; pwd")
+    proc = opsforge_cli(
+        "exec", "all", "-i", "@local,", "--cwd", str(tmp_path), "-e", "X=1", "--", "echo $X; pwd"
+    )
     assert proc.returncode == 0, proc.stderr
     assert "| 1" in proc.stdout
     assert str(tmp_path) in proc.stdout

@@ -30,9 +30,7 @@ def _show(info: LabInfo) -> None:
     out_console.print(f"inventory:   {info.inventory}")
     out_console.print(f"known_hosts: {info.known_hosts}")
     out_console.print(f"key:         {info.key}")
-    err_console.print(
-        f"\ntry: opsforge exec all -i {info.inventory} --known-hosts {info.known_hosts} -- uname -a"
-    )
+    err_console.print(f"\ntry: opsforge exec all -i {info.inventory} -- uname -a")
 
 
 @click.group("lab")

@@ -34,13 +34,16 @@ def list_command(limit: int, as_json: bool) -> None:
             click.echo(json.dumps(row.to_dict(), default=str))
         return
     table = Table(box=None, pad_edge=False)
-    for name in ("run", "started", "command", "hosts", "result", "exit", "time"):
-        table.add_column(name)
+    table.add_column("run", no_wrap=True)
+    table.add_column("started", no_wrap=True)
+    table.add_column("command", no_wrap=True, overflow="ellipsis", max_width=48)
+    for name in ("hosts", "result", "exit", "time"):
+        table.add_column(name, no_wrap=True)
     for row in rows:
         table.add_row(
             row.run_id,
             _when(row.started),
-            " ".join(["opsforge", *row.argv])[:60],
+            " ".join(row.argv),
             str(row.hosts_total),
             row.result_text(),
             "" if row.exit_code is None else str(row.exit_code),
