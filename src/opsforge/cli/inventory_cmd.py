@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from opsforge.cli.console import err_console, out_console
 from opsforge.cli.targets import inventory_option, load_sources
@@ -35,7 +36,9 @@ def list_command(inventory: tuple[str, ...], pattern: str, as_json: bool) -> Non
     for host in hosts:
         spec = host.spec()
         target = "local" if spec.connector == "local" else spec.target
-        table.add_row(host.name, target, ", ".join(g for g in host.groups if g != "all"))
+        table.add_row(
+            Text(host.name), Text(target), Text(", ".join(g for g in host.groups if g != "all"))
+        )
     out_console.print(table)
     err_console.print(f"{len(hosts)} host{'s' if len(hosts) != 1 else ''}")
 
@@ -65,5 +68,5 @@ def host_command(inventory: tuple[str, ...], name: str, as_json: bool) -> None:
     table.add_column("value", overflow="fold")
     table.add_column("from", style="dim")
     for var, value, origin in rows:
-        table.add_row(var, json.dumps(value, default=str), origin)
+        table.add_row(Text(var), Text(json.dumps(value, default=str)), Text(origin))
     out_console.print(table)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from opsforge.cli.console import err_console, out_console
 from opsforge.state import state_dir
@@ -24,13 +25,13 @@ root_option = click.option(
 
 
 def _show(info: LabInfo) -> None:
-    out_console.print(f"[bold]{len(info.hosts)} hosts[/bold] in {info.root}")
+    out_console.print(f"[bold]{len(info.hosts)} hosts[/bold] in {escape(str(info.root))}")
     for host in info.hosts:
-        out_console.print(f"  {host.name:<8} 127.0.0.1:{host.port}  pid {host.pid}")
-    out_console.print(f"inventory:   {info.inventory}")
-    out_console.print(f"known_hosts: {info.known_hosts}")
-    out_console.print(f"key:         {info.key}")
-    err_console.print(f"\ntry: opsforge exec all -i {info.inventory} -- uname -a")
+        out_console.print(f"  {host.name:<8} 127.0.0.1:{host.port}  pid {host.pid}", markup=False)
+    out_console.print(f"inventory:   {info.inventory}", markup=False)
+    out_console.print(f"known_hosts: {info.known_hosts}", markup=False)
+    out_console.print(f"key:         {info.key}", markup=False)
+    err_console.print(f"\ntry: opsforge exec all -i {info.inventory} -- uname -a", markup=False)
 
 
 @click.group("lab")

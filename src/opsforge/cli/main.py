@@ -8,6 +8,7 @@ import traceback
 from collections.abc import Sequence
 
 import click
+from rich.text import Text
 
 from opsforge import __version__
 from opsforge.cli.console import err_console
@@ -95,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except OpsforgeError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {click.style(str(exc), bold=False)}")
+        err_console.print(Text.assemble(("error: ", "bold red"), str(exc)))
         sys.exit(_exit_code_for(exc))
     except KeyboardInterrupt:
         err_console.print("[red]interrupted[/red]")
@@ -107,8 +108,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         if debug:
             traceback.print_exc()
         err_console.print(
-            f"[bold red]internal error:[/bold red] {type(exc).__name__}: {exc}\n"
-            "This is a bug in opsforge; run again with --debug for the traceback."
+            Text.assemble(
+                ("internal error: ", "bold red"),
+                f"{type(exc).__name__}: {exc}\n",
+                "This is a bug in opsforge; run again with --debug for the traceback.",
+            )
         )
         sys.exit(ExitCode.INTERNAL)
     sys.exit(code if isinstance(code, int) else ExitCode.OK)

@@ -175,11 +175,11 @@ class TextRenderer:
             took = "" if result is None else f"{result.duration:.2f}s"
             message = (outcome.message if outcome else "").strip().splitlines()
             table.add_row(
-                host,
+                Text(host),
                 Text(status.value, STATUS_STYLE[status]),
                 code,
                 took,
-                message[0] if message else "",
+                Text(message[0] if message else ""),
             )
         err_console.print()
         err_console.print(table)
@@ -190,7 +190,8 @@ def recap_line(summary: RunSummary) -> Text:
     counts: dict[HostStatus, int] = defaultdict(int)
     for status in summary.host_status.values():
         counts[status] += 1
-    parts: list[Any] = [(f"{len(summary.host_status)} hosts", "bold")]
+    total = len(summary.host_status)
+    parts: list[Any] = [(f"{total} host{'' if total == 1 else 's'}", "bold")]
     for status in HostStatus:
         if counts[status]:
             parts += [" · ", (f"{counts[status]} {status.value}", STATUS_STYLE[status])]

@@ -7,6 +7,8 @@ import signal
 import sys
 from collections.abc import Callable
 
+from rich.markup import escape
+
 from opsforge.adhoc import HostOutcome, Task, run_fanout
 from opsforge.cli.console import err_console
 from opsforge.cli.render import JsonLinesRenderer, TextRenderer
@@ -30,7 +32,7 @@ def _subscribers(
     try:
         subscribers.append(RunRecorder(state_dir(), command=command, argv=sys.argv[1:]))
     except StateError as exc:  # history is a record, never a reason to refuse a run
-        err_console.print(f"[yellow]warning:[/yellow] run history disabled: {exc}")
+        err_console.print(f"[yellow]warning:[/yellow] run history disabled: {escape(str(exc))}")
     return subscribers, text
 
 

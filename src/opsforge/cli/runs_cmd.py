@@ -6,7 +6,9 @@ import datetime as dt
 import json
 
 import click
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from opsforge.cli.console import out_console
 from opsforge.state import History, state_dir
@@ -43,7 +45,7 @@ def list_command(limit: int, as_json: bool) -> None:
         table.add_row(
             row.run_id,
             _when(row.started),
-            " ".join(row.argv),
+            Text(" ".join(row.argv)),
             str(row.hosts_total),
             row.result_text(),
             "" if row.exit_code is None else str(row.exit_code),
@@ -64,4 +66,4 @@ def show_command(run_id: str, events: bool) -> None:
             click.echo(json.dumps(event, default=str))
         return
     for key, value in row.to_dict().items():
-        out_console.print(f"[bold]{key:>12}[/bold]  {value}")
+        out_console.print(f"[bold]{key:>12}[/bold]  {escape(str(value))}")

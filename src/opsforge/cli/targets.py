@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from rich.text import Text
 
 from opsforge.adhoc import FanOut
+from opsforge.cli.console import err_console
 from opsforge.errors import UsageError
 from opsforge.inventory import Inventory, load_inventory
 from opsforge.types import Become, ConnectOptions, HostKeyPolicy, HostSpec, Secret
@@ -156,7 +158,10 @@ def load_sources(sources: tuple[str, ...]) -> Inventory:
             "no inventory: give -i FILE|DIR|host1,host2 (or set $OPSFORGE_INVENTORY); "
             "try 'opsforge lab up 3' for a local one"
         )
-    return load_inventory(chosen)
+    inventory = load_inventory(chosen)
+    for warning in inventory.warnings:
+        err_console.print(Text.assemble(("warning: ", "yellow"), warning))
+    return inventory
 
 
 def _become_password(ask: bool) -> Secret | None:
