@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import os
 import socket
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncssh
+from asyncssh.encryption import get_default_encryption_algs
 
 from opsforge.connectors.known_hosts import CheckingClient, HostKeyCheck
 from opsforge.errors import AuthError, ConnectError, HostKeyError, UnreachableError
@@ -44,6 +46,27 @@ class SSHLink:
             await self.conn.wait_closed()
         for jump in reversed(self.jumps):
             await jump.close()
+
+
+@functools.cache
+def _preferred_ciphers() -> list[str] | None:
+    """AES-GCM first when the CPU has AES instructions (about 2x chacha20's throughput
+    for SFTP on loopback here); None keeps asyncssh's (OpenSSH's) order."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
+            flags = {
+                word
+                for line in cpuinfo
+                if line.startswith(("flags", "Features"))
+                for word in line.split(":", 1)[1].split()
+            }
+    except OSError:
+        return None
+    if "aes" not in flags:
+        return None
+    gcm = ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com"]
+    rest = [alg.decode() for alg in get_default_encryption_algs()]
+    return gcm + [alg for alg in rest if alg not in gcm]
 
 
 def parse_jump(hop: str, template: HostSpec) -> HostSpec:
@@ -174,12 +197,16 @@ async def open_link(
                     raise type(exc)(f"via jump host {hop}: {exc.message}", host=spec.name) from None
                 jumps.append(link)
                 tunnel = link.conn
+        extra: dict[str, Any] = {}
+        if not opts.config.get("Ciphers") and (ciphers := _preferred_ciphers()):
+            extra["encryption_algs"] = ciphers
         try:
             conn = await asyncssh.connect(
                 address,
                 options=opts,
                 tunnel=tunnel,
                 client_factory=lambda: CheckingClient(check),
+                **extra,
             )
         except (OSError, asyncssh.Error, TimeoutError, ValueError) as exc:
             raise _map_error(
