@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncssh
@@ -108,3 +113,32 @@ def test_missing_identity_file_is_an_auth_error(lab: LabInfo, tmp_path: Path) ->
     spec = lab.host_spec("lab15", identity_files=(str(tmp_path / "absent"),))
     with pytest.raises(AuthError, match="identity file"):
         arun(echo(SSHConnector(spec, lab.connect_options())))
+
+
+@pytest.fixture
+def agent(lab: LabInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A private ssh-agent holding the lab key (stopped by its PID)."""
+    if shutil.which("ssh-agent") is None or shutil.which("ssh-add") is None:
+        pytest.skip("ssh-agent not installed")
+    sock = str(tmp_path / "agent.sock")
+    proc = subprocess.Popen(["ssh-agent", "-D", "-a", sock], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 5
+        while not Path(sock).exists():
+            assert time.monotonic() < deadline, "ssh-agent did not start"
+            time.sleep(0.02)
+        env = {**os.environ, "SSH_AUTH_SOCK": sock}
+        subprocess.run(["ssh-add", "-q", str(lab.key_path)], env=env, check=True)
+        monkeypatch.setenv("SSH_AUTH_SOCK", sock)
+        monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.ssh/id_* keys to fall back on
+        yield sock
+    finally:
+        proc.terminate()
+        proc.wait(5)
+
+
+def test_agent_keys_are_used_only_when_allowed(lab: LabInfo, agent: str) -> None:
+    spec = lab.host_spec("lab16", identity_files=())
+    assert arun(echo(SSHConnector(spec, lab.connect_options(use_agent=True)))) == "hi\n"
+    with pytest.raises(AuthError, match="no key files found"):
+        arun(echo(SSHConnector(spec, lab.connect_options(use_agent=False))))
