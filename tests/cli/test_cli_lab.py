@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from opsforge.testing import LabInfo
+from opsforge.testing import LabInfo, processes_matching, wait_gone
 
 from .conftest import CliRunner
 
@@ -24,11 +24,6 @@ def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _pgrep(pattern: str) -> list[str]:
-    proc = subprocess.run(["pgrep", "-af", pattern], capture_output=True, text=True, check=False)
-    return [line for line in proc.stdout.splitlines() if "pgrep" not in line]
 
 
 @pytest.fixture
@@ -107,10 +102,7 @@ def test_timeout_kills_remote_processes(opsforge_cli: CliRunner, lab: LabInfo) -
     )
     assert proc.returncode == 1
     assert "timed_out" in proc.stderr
-    deadline = time.monotonic() + 5
-    while _pgrep(marker) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _pgrep(marker) == []
+    assert wait_gone(marker) == []
 
 
 def test_json_lines_output(opsforge_cli: CliRunner, lab: LabInfo) -> None:
@@ -202,9 +194,9 @@ def test_ctrl_c_prints_recap_and_exits_130(lab: LabInfo, state_dir: Path) -> Non
     )
     try:
         deadline = time.monotonic() + 20
-        while len(_pgrep(f"sleep 300; : {marker}")) < 3 and time.monotonic() < deadline:
+        while len(processes_matching(f"sleep 300; : {marker}")) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert len(_pgrep(f"sleep 300; : {marker}")) >= 3
+        assert len(processes_matching(f"sleep 300; : {marker}")) >= 3
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     finally:
@@ -214,10 +206,7 @@ def test_ctrl_c_prints_recap_and_exits_130(lab: LabInfo, state_dir: Path) -> Non
     assert "interrupted" in err
     assert "3 hosts" in err
     assert "Traceback" not in err
-    deadline = time.monotonic() + 5
-    while _pgrep(marker) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _pgrep(marker) == []
+    assert wait_gone(marker) == []
 
 
 def test_exec_local(opsforge_cli: CliRunner, tmp_path: Path) -> None:

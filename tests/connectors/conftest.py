@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import time
 import uuid
 from collections.abc import Coroutine
 from pathlib import Path
@@ -15,19 +13,6 @@ T = TypeVar("T")
 
 def arun(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
-
-
-def processes_matching(pattern: str) -> list[str]:
-    found = subprocess.run(["pgrep", "-af", pattern], capture_output=True, text=True, check=False)
-    return [line for line in found.stdout.splitlines() if "pgrep" not in line]
-
-
-def wait_gone(pattern: str, within: float = 5.0) -> list[str]:
-    """Poll until no process command line matches ``pattern``; what is left at the end."""
-    deadline = time.monotonic() + within
-    while (left := processes_matching(pattern)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return left
 
 
 def sleeper() -> tuple[str, list[str]]:

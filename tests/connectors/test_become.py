@@ -24,10 +24,10 @@ from opsforge.connectors.local import LocalConnector
 from opsforge.connectors.remote_shell import BECOME_NEEDS_PASSWORD
 from opsforge.connectors.ssh import SSHConnector
 from opsforge.errors import AuthError, BecomeError, CommandTimeout, TransferError
-from opsforge.testing import LabInfo, SSHLab
+from opsforge.testing import LabInfo, SSHLab, wait_gone
 from opsforge.types import Become, HostSpec, Secret
 
-from .conftest import arun, sleeper, upload_started, wait_gone
+from .conftest import arun, sleeper, upload_started
 
 pytestmark = pytest.mark.root
 

@@ -11,9 +11,10 @@ import pytest
 
 from opsforge.connectors.local import LocalConnector
 from opsforge.errors import CommandTimeout, TransferError
+from opsforge.testing import wait_gone
 from opsforge.types import HostSpec
 
-from .conftest import arun, sleeper, upload_started, wait_gone
+from .conftest import arun, sleeper, upload_started
 
 
 def local() -> LocalConnector:

@@ -13,10 +13,10 @@ import pytest
 from opsforge.connectors import ConnectionPool
 from opsforge.connectors.ssh import SSHConnector
 from opsforge.errors import CommandTimeout, UnreachableError
-from opsforge.testing import LabInfo
+from opsforge.testing import LabInfo, wait_gone
 from opsforge.types import HostSpec
 
-from .conftest import arun, sleeper, wait_gone
+from .conftest import arun, sleeper
 
 
 def server_port(stdout: str) -> int:

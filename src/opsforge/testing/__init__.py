@@ -20,5 +20,16 @@ from opsforge.testing.lab import (
     lab_status,
     lab_up,
 )
+from opsforge.testing.processes import processes_matching, wait_gone
 
-__all__ = ["LabError", "LabHost", "LabInfo", "SSHLab", "lab_down", "lab_status", "lab_up"]
+__all__ = [
+    "LabError",
+    "LabHost",
+    "LabInfo",
+    "SSHLab",
+    "lab_down",
+    "lab_status",
+    "lab_up",
+    "processes_matching",
+    "wait_gone",
+]
