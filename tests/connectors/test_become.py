@@ -208,3 +208,48 @@ def test_local_become_as_root_needs_no_password(tmp_path: Path) -> None:
     assert arun(main()) == "0\nin"
     assert dest.read_bytes() == b"via sudo"
     assert dest.stat().st_uid == pwd.getpwnam("nobody").pw_uid
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    import sys
+
+    full = dict(os.environ, NO_COLOR="1", **env)
+    full.pop("OPSFORGE_BECOME_PASSWORD", None)
+    full.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "opsforge", *args],
+        capture_output=True,
+        text=True,
+        env=full,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_cli_become_password_from_environment(sudo_lab: SudoLab, tmp_path: Path) -> None:
+    env = {"OPSFORGE_STATE_DIR": str(tmp_path), "OPSFORGE_BECOME_PASSWORD": sudo_lab.password}
+    inv = str(sudo_lab.info.inventory)
+    proc = _cli("exec", "lab1", "-i", inv, "-u", USER, "--become", "--", "id -u", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "lab1 | 0"
+    env["OPSFORGE_BECOME_PASSWORD"] = "wrong"
+    proc = _cli("exec", "lab1", "-i", inv, "-u", USER, "--become", "--", "id -u", env=env)
+    assert proc.returncode == 1
+    assert "password" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_cli_become_password_from_inventory(sudo_lab: SudoLab, tmp_path: Path) -> None:
+    import yaml
+
+    data = yaml.safe_load(sudo_lab.info.inventory.read_text())
+    data["all"]["vars"].update(
+        ansible_user=USER, ansible_become=True, ansible_become_password=sudo_lab.password
+    )
+    inv = tmp_path / "inventory.yml"
+    inv.write_text(yaml.safe_dump(data))
+    proc = _cli(
+        "exec", "lab1", "-i", str(inv), "--", "id -un", env={"OPSFORGE_STATE_DIR": str(tmp_path)}
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "lab1 | root"
