@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import Any
 
 import click
 from rich.text import Text
@@ -37,7 +39,37 @@ Exit codes:
 """
 
 
+class LazyGroup(click.Group):
+    """Imports a subcommand's module only when that subcommand runs (fast --version)."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, _, attr = self.lazy[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+SUBCOMMANDS = {
+    "exec": "opsforge.cli.exec_cmd:exec_command",
+    "copy": "opsforge.cli.transfer_cmd:copy_command",
+    "fetch": "opsforge.cli.transfer_cmd:fetch_command",
+    "inventory": "opsforge.cli.inventory_cmd:inventory_group",
+    "lab": "opsforge.cli.lab_cmd:lab_group",
+    "runs": "opsforge.cli.runs_cmd:runs_group",
+    "completion": "opsforge.cli.completion:completion_command",
+}
+
+
 @click.group(
+    cls=LazyGroup,
+    lazy=SUBCOMMANDS,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=EPILOG,
 )
@@ -57,21 +89,6 @@ def cli(ctx: click.Context, verbose: int, debug: bool) -> None:
         logging.getLogger("asyncssh").setLevel(logging.WARNING)
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-
-
-def _register() -> None:
-    from opsforge.cli import completion, exec_cmd, inventory_cmd, lab_cmd, runs_cmd, transfer_cmd
-
-    cli.add_command(exec_cmd.exec_command)
-    cli.add_command(transfer_cmd.copy_command)
-    cli.add_command(transfer_cmd.fetch_command)
-    cli.add_command(inventory_cmd.inventory_group)
-    cli.add_command(lab_cmd.lab_group)
-    cli.add_command(runs_cmd.runs_group)
-    cli.add_command(completion.completion_command)
-
-
-_register()
 
 
 def _exit_code_for(error: OpsforgeError) -> ExitCode:
