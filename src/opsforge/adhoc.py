@@ -18,20 +18,20 @@ from opsforge.connectors.pool import ConnectionPool
 from opsforge.engine import (
     Event,
     Executor,
+    HostOutcome,
     Plan,
     RunSummary,
     Step,
     StepContext,
-    StepFinished,
+    run_host_plan,
 )
-from opsforge.types import Become, HostSpec, HostStatus, Result
+from opsforge.types import Become, HostSpec, Result
 
 __all__ = [
     "CommandTask",
     "CopyTask",
     "FanOut",
     "FetchTask",
-    "HostOutcome",
     "run_fanout",
 ]
 
@@ -129,20 +129,6 @@ Task = CommandTask | CopyTask | FetchTask
 
 
 @dataclass(frozen=True, slots=True)
-class HostOutcome:
-    """How one host ended: its status, the Result (if any) and a message."""
-
-    host: str
-    status: HostStatus
-    result: Result | None
-    message: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.status.is_success
-
-
-@dataclass(frozen=True, slots=True)
 class FanOut:
     """The settings of one fan-out run."""
 
@@ -205,34 +191,15 @@ async def run_fanout(
     """Run ``task`` on every host; return the summary and each host's outcome.
 
     Connections stay open in ``pool`` for the caller's next run; the caller closes it.
-
-    ``subscribers`` receive every event; ``executor_hook`` receives the executor
-    before it starts (the CLI uses it to wire Ctrl-C to :meth:`Executor.cancel`).
     """
-    outcomes: dict[str, HostOutcome] = {}
-
-    def collect(event: Event) -> None:
-        if isinstance(event, StepFinished):
-            outcomes[event.host] = HostOutcome(
-                event.host, event.status, event.result, event.message
-            )
-
-    executor = Executor(
+    return await run_host_plan(
+        build_plan(specs, task, pool, settings),
         forks=settings.forks,
         serial=settings.serial,
         fail_fast=settings.fail_fast,
-        on_event=collect,
+        subscribers=subscribers,
+        executor_hook=executor_hook,
     )
-    for subscriber in subscribers:  # each one isolated: a failing renderer never stops a run
-        executor.subscribe(subscriber)
-    if executor_hook is not None:
-        executor_hook(executor)
-    summary = await executor.run(build_plan(specs, task, pool, settings))
-    for spec in specs:
-        if spec.name not in outcomes:
-            status = summary.host_status.get(spec.name, HostStatus.SKIPPED)
-            outcomes[spec.name] = HostOutcome(spec.name, status, None, "not run")
-    return summary, outcomes
 
 
 def with_overrides(spec: HostSpec, **changes: Any) -> HostSpec:

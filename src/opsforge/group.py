@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from opsforge.adhoc import CommandTask, CopyTask, FanOut, FetchTask, HostOutcome, Task, run_fanout
+from opsforge.adhoc import CommandTask, CopyTask, FanOut, FetchTask, Task, run_fanout
 from opsforge.connection import parse_target
 from opsforge.connectors.pool import ConnectionPool
+from opsforge.engine import HostOutcome
 from opsforge.errors import GroupError
 from opsforge.inventory import load_inventory
 from opsforge.loop_thread import run_sync

@@ -9,7 +9,8 @@ from typing import Any
 import click
 
 from opsforge.adhoc import CommandTask
-from opsforge.cli.runner import execute
+from opsforge.cli.render import TextRenderer
+from opsforge.cli.runner import execute, fanout_plan
 from opsforge.cli.targets import resolve_targets, target_options
 from opsforge.errors import UsageError
 
@@ -86,4 +87,5 @@ def exec_command(
         timeout=timeout,
         stream=not group_output,
     )
-    sys.exit(execute(targets, task, command="exec", group_output=group_output))
+    text = TextRenderer([s.name for s in targets.specs], group_output=group_output)
+    sys.exit(execute(targets, fanout_plan(targets, task), command="exec", text=text))

@@ -12,9 +12,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from opsforge.adhoc import HostOutcome
 from opsforge.cli.console import err_console
-from opsforge.engine import Event, RunFinished, RunStarted, RunSummary, StepFinished, StepOutput
+from opsforge.engine import (
+    Event,
+    HostOutcome,
+    RunFinished,
+    RunStarted,
+    RunSummary,
+    StepFinished,
+    StepOutput,
+)
 from opsforge.types import HostStatus
 
 STATUS_STYLE = {
@@ -156,6 +163,11 @@ class TextRenderer:
             if err:
                 sys.stderr.write(err if err.endswith("\n") else err + "\n")
                 sys.stderr.flush()
+
+    def finish(self, summary: RunSummary, outcomes: dict[str, HostOutcome]) -> None:
+        if self.group_output:
+            self.print_grouped(outcomes)
+        self.print_recap(summary, outcomes)
 
     def print_recap(self, summary: RunSummary, outcomes: dict[str, HostOutcome]) -> None:
         """A per-host recap table and a totals line, on stderr."""

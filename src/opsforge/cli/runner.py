@@ -1,4 +1,4 @@
-"""Drive one fan-out run from the CLI: renderers, run history, Ctrl-C, exit code."""
+"""Drive one run from the CLI: renderers, run history, Ctrl-C, exit code."""
 
 from __future__ import annotations
 
@@ -6,38 +6,50 @@ import asyncio
 import signal
 import sys
 from collections.abc import Callable
+from typing import Protocol
 
 from rich.markup import escape
 
-from opsforge.adhoc import HostOutcome, Task, run_fanout
+from opsforge.adhoc import Task
+from opsforge.adhoc import build_plan as build_fanout_plan
 from opsforge.cli.console import err_console
-from opsforge.cli.render import JsonLinesRenderer, TextRenderer
+from opsforge.cli.render import JsonLinesRenderer
 from opsforge.cli.targets import Targets
 from opsforge.connectors.pool import ConnectionPool
-from opsforge.engine import Event, Executor, ExitCode, RunSummary
+from opsforge.engine import Event, Executor, HostOutcome, Plan, RunSummary, run_host_plan
 from opsforge.errors import StateError
 from opsforge.state import RunRecorder, state_dir
 
+PlanBuilder = Callable[[ConnectionPool], Plan]
+
+
+class Renderer(Protocol):
+    """A terminal renderer: sees every event, then prints the end of the run."""
+
+    def __call__(self, event: Event) -> None: ...
+
+    def finish(self, summary: RunSummary, outcomes: dict[str, HostOutcome]) -> None: ...
+
 
 def _subscribers(
-    targets: Targets, command: str, group_output: bool
-) -> tuple[list[Callable[[Event], None]], TextRenderer | None]:
+    targets: Targets, command: str, text: Renderer
+) -> tuple[list[Callable[[Event], None]], Renderer | None]:
     subscribers: list[Callable[[Event], None]] = []
-    text: TextRenderer | None = None
+    shown: Renderer | None = None
     if targets.output == "json":
         subscribers.append(JsonLinesRenderer())
     else:
-        text = TextRenderer([s.name for s in targets.specs], group_output=group_output)
         subscribers.append(text)
+        shown = text
     try:
         subscribers.append(RunRecorder(state_dir(), command=command, argv=sys.argv[1:]))
     except StateError as exc:  # history is a record, never a reason to refuse a run
         err_console.print(f"[yellow]warning:[/yellow] run history disabled: {escape(str(exc))}")
-    return subscribers, text
+    return subscribers, shown
 
 
 async def _run(
-    targets: Targets, task: Task, subscribers: list[Callable[[Event], None]]
+    targets: Targets, build: PlanBuilder, subscribers: list[Callable[[Event], None]]
 ) -> tuple[RunSummary, dict[str, HostOutcome]]:
     loop = asyncio.get_running_loop()
     pool = ConnectionPool(targets.connect)
@@ -59,9 +71,16 @@ async def _run(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, interrupt)
 
+    fanout = targets.fanout
     try:
-        return await run_fanout(
-            targets.specs, task, pool, targets.fanout, subscribers=subscribers, executor_hook=hook
+        return await run_host_plan(
+            build(pool),
+            forks=fanout.forks,
+            serial=fanout.serial,
+            fail_fast=fanout.fail_fast,
+            max_fail_percentage=targets.max_fail_percentage,
+            subscribers=subscribers,
+            executor_hook=hook,
         )
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -69,12 +88,15 @@ async def _run(
         await pool.close_all()
 
 
-def execute(targets: Targets, task: Task, *, command: str, group_output: bool = False) -> int:
-    """Run ``task`` over ``targets``; render; return the documented exit code."""
-    subscribers, text = _subscribers(targets, command, group_output)
-    summary, outcomes = asyncio.run(_run(targets, task, subscribers))
-    if text is not None:
-        if group_output:
-            text.print_grouped(outcomes)
-        text.print_recap(summary, outcomes)
-    return int(summary.exit_code()) if summary else int(ExitCode.INTERNAL)
+def execute(targets: Targets, build: PlanBuilder, *, command: str, text: Renderer) -> int:
+    """Build the plan over a fresh connection pool, run it, render, return the exit code."""
+    subscribers, shown = _subscribers(targets, command, text)
+    summary, outcomes = asyncio.run(_run(targets, build, subscribers))
+    if shown is not None:
+        shown.finish(summary, outcomes)
+    return int(summary.exit_code())
+
+
+def fanout_plan(targets: Targets, task: Task) -> PlanBuilder:
+    """The plan builder of an ad-hoc task (exec, copy, fetch) over ``targets``."""
+    return lambda pool: build_fanout_plan(targets.specs, task, pool, targets.fanout)

@@ -7,7 +7,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -128,6 +128,8 @@ class Targets:
     connect: ConnectOptions
     fanout: FanOut
     output: str
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    max_fail_percentage: float | None = None
 
 
 def parse_serial(text: str | None) -> list[int | str] | None:
@@ -206,4 +208,10 @@ def resolve_targets(pattern: str, params: dict[str, Any]) -> Targets:
         retries=params["retries"],
         become=become,
     )
-    return Targets(specs=specs, connect=connect, fanout=fanout, output=params["output"])
+    return Targets(
+        specs=specs,
+        connect=connect,
+        fanout=fanout,
+        output=params["output"],
+        groups={host.name: tuple(host.groups) for host in hosts},
+    )

@@ -9,9 +9,14 @@ from typing import Any
 import click
 
 from opsforge.adhoc import CopyTask, FetchTask
-from opsforge.cli.runner import execute
-from opsforge.cli.targets import resolve_targets, target_options
+from opsforge.cli.render import TextRenderer
+from opsforge.cli.runner import execute, fanout_plan
+from opsforge.cli.targets import Targets, resolve_targets, target_options
 from opsforge.errors import UsageError
+
+
+def _text(targets: Targets) -> TextRenderer:
+    return TextRenderer([s.name for s in targets.specs])
 
 
 def _mode(text: str | None) -> int | None:
@@ -50,7 +55,7 @@ def copy_command(
     """
     targets = resolve_targets(pattern, params)
     task = CopyTask(src=src, dest=dest, mode=_mode(mode), owner=owner, group=group_)
-    sys.exit(execute(targets, task, command="copy"))
+    sys.exit(execute(targets, fanout_plan(targets, task), command="copy", text=_text(targets)))
 
 
 @click.command("fetch")
@@ -64,4 +69,5 @@ def copy_command(
 def fetch_command(pattern: str, src: str, dest: Path, flat: bool, **params: Any) -> None:
     """Fetch SRC from every host matching PATTERN into DEST/<host>/<SRC path>."""
     targets = resolve_targets(pattern, params)
-    sys.exit(execute(targets, FetchTask(src=src, dest_dir=dest, flat=flat), command="fetch"))
+    task = FetchTask(src=src, dest_dir=dest, flat=flat)
+    sys.exit(execute(targets, fanout_plan(targets, task), command="fetch", text=_text(targets)))

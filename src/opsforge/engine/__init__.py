@@ -29,6 +29,7 @@ from opsforge.engine.events import (
 )
 from opsforge.engine.executor import Executor
 from opsforge.engine.exitcodes import EXIT_CODE_HELP, ExitCode
+from opsforge.engine.hosts import HostOutcome, run_host_plan
 from opsforge.engine.plan import Action, Plan, Step
 from opsforge.engine.summary import STATUS_SEVERITY, RunSummary, new_run_id, worst_status
 
@@ -42,6 +43,7 @@ __all__ = [
     "Executor",
     "ExitCode",
     "HostFinished",
+    "HostOutcome",
     "Plan",
     "RunFinished",
     "RunStarted",
@@ -55,6 +57,7 @@ __all__ = [
     "StepRetrying",
     "StepStarted",
     "new_run_id",
+    "run_host_plan",
     "split_batches",
     "to_jsonable",
     "worst_status",

@@ -1,0 +1,211 @@
+"""Read and plan for one host: evaluate the deploy, gather facts once, plan every operation.
+
+Round trips: the system fact only if the deploy reads ``host.facts`` (then the deploy
+is evaluated again), and one for every fact the operations need. Planning itself
+touches nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from opsforge.connectors.base import Connector
+from opsforge.deploy.context import Declared, FactsNeeded, HostContext
+from opsforge.deploy.facts.base import Fact, FactCache
+from opsforge.deploy.facts.system import System
+from opsforge.deploy.operation import Change, PlanEnv, TemplateRenderer
+from opsforge.errors import InputError, OpsforgeError, PlanError
+from opsforge.types import Become, HostSpec, Secret
+
+__all__ = ["DeployFunc", "DeploySettings", "HostPlan", "PlannedOp", "plan_host"]
+
+#: A Python deploy: a function that receives the host context and declares operations.
+DeployFunc = Callable[[HostContext], Any]
+
+
+@dataclass(frozen=True)
+class DeploySettings:
+    base_dir: str
+    templates: TemplateRenderer
+    tags: frozenset[str] = frozenset()
+    skip_tags: frozenset[str] = frozenset()
+    become: Become | None = None
+    origin: str = ""  # the deploy file, for errors
+
+
+@dataclass(frozen=True)
+class PlannedOp:
+    index: int
+    declared: Declared
+    change: Change | None  # None: not planned (skipped by tags, or an un-notified handler)
+    skip_reason: str = ""
+
+
+@dataclass(frozen=True)
+class HostPlan:
+    host: str
+    ops: tuple[PlannedOp, ...]
+    fact_round_trips: int = 0
+    secrets: tuple[Secret, ...] = field(default=())
+
+    @property
+    def to_change(self) -> list[PlannedOp]:
+        return [p for p in self.ops if p.change is not None and p.change.reports_changed]
+
+
+def _selected(declared: Declared, settings: DeploySettings) -> str:
+    """'' when the operation runs under --tags/--skip-tags, else why not."""
+    tags = declared.tags
+    if settings.skip_tags and tags & settings.skip_tags and "always" not in tags:
+        return f"skipped by --skip-tags ({', '.join(sorted(tags & settings.skip_tags))})"
+    if settings.tags and not (tags & settings.tags or "always" in tags):
+        return "not selected by --tags"
+    return ""
+
+
+def _evaluate(ctx: HostContext, deploy: DeployFunc, settings: DeploySettings) -> None:
+    try:
+        deploy(ctx)
+        ctx.declare_handlers()
+    except (FactsNeeded, OpsforgeError):
+        raise
+    except Exception as exc:
+        raise user_code_error(exc, settings.origin, ctx.name) from None
+
+
+def user_code_error(exc: BaseException, fallback: str, host: str) -> PlanError:
+    """A PlanError naming the innermost frame of the user's file (error boundary)."""
+    tb = exc.__traceback__
+    where = fallback
+    path = fallback.rsplit(":", 1)[0] if fallback else ""
+    while tb is not None:
+        if path and tb.tb_frame.f_code.co_filename == path:
+            where = f"{path}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    file, _, line = where.rpartition(":")
+    return PlanError(
+        f"{type(exc).__name__}: {exc}",
+        path=file or where or None,
+        line=int(line) if line.isdigit() else None,
+        host=host,
+    )
+
+
+def _context(
+    spec: HostSpec, groups: tuple[str, ...], cache: FactCache, become: Become | None
+) -> HostContext:
+    return HostContext(
+        name=spec.name,
+        vars=spec.vars,
+        groups=groups,
+        _cache=cache,
+        default_become=become,
+    )
+
+
+async def plan_host(
+    conn: Connector,
+    spec: HostSpec,
+    deploy: DeployFunc,
+    settings: DeploySettings,
+    cache: FactCache,
+    *,
+    groups: tuple[str, ...] = (),
+    secrets: Iterable[Secret] = (),
+) -> HostPlan:
+    """Evaluate ``deploy`` for ``spec``, gather its facts, plan each operation."""
+    ctx = _context(spec, groups, cache, settings.become)
+    try:
+        _evaluate(ctx, deploy, settings)
+    except FactsNeeded:
+        await cache.gather(conn, [System()])
+        ctx = _context(spec, groups, cache, settings.become)
+        _evaluate(ctx, deploy, settings)
+    _check_notify(ctx)
+    active = [(d, _selected(d, settings)) for d in ctx.declared]
+    needed: list[Fact[Any]] = [f for d, why in active if not why for f in d.op.facts()]
+    if any(_wants_system(d) for d, why in active if not why):
+        needed.append(System())
+    await cache.gather(conn, needed)
+    env = PlanEnv(
+        host=spec.name,
+        variables=_variables(spec, groups, cache),
+        base_dir=settings.base_dir,
+        templates=settings.templates,
+        secrets=tuple(secrets),
+    )
+    planned = _plan_all(active, cache, env)
+    return HostPlan(spec.name, tuple(planned), cache.round_trips, env.secrets)
+
+
+def _wants_system(declared: Declared) -> bool:
+    return getattr(declared.op, "needs_system_facts", False) is True
+
+
+def _variables(spec: HostSpec, groups: tuple[str, ...], cache: FactCache) -> Mapping[str, Any]:
+    variables: dict[str, Any] = dict(spec.vars)
+    variables.setdefault("inventory_hostname", spec.name)
+    variables.setdefault("group_names", [g for g in groups if g != "all"])
+    system = System()
+    if cache.has(system):
+        facts = cache.get(system).ansible_facts()
+        variables.setdefault("ansible_facts", facts)
+        for key, value in facts.items():
+            variables.setdefault(f"ansible_{key}", value)
+    return variables
+
+
+def _plan_all(
+    active: list[tuple[Declared, str]], cache: FactCache, env: PlanEnv
+) -> list[PlannedOp]:
+    planned: list[PlannedOp] = []
+    notified: set[str] = set()
+    for index, (declared, why) in enumerate(active):
+        if declared.handler is not None:
+            continue
+        if why:
+            planned.append(PlannedOp(index, declared, None, why))
+            continue
+        change = _plan_one(declared, cache, env)
+        if change.reports_changed:
+            notified.update(declared.notify)
+        planned.append(PlannedOp(index, declared, change))
+    for index, (declared, why) in enumerate(active):  # handlers: once, at the end, in order
+        if declared.handler is None:
+            continue
+        if declared.handler not in notified:
+            planned.append(PlannedOp(index, declared, None, "handler not notified"))
+        elif why:
+            planned.append(PlannedOp(index, declared, None, why))
+        else:
+            planned.append(PlannedOp(index, declared, _plan_one(declared, cache, env)))
+    return planned
+
+
+def _plan_one(declared: Declared, cache: FactCache, env: PlanEnv) -> Change:
+    try:
+        return declared.op.plan(cache, env)
+    except OpsforgeError:
+        raise
+    except Exception as exc:
+        where = declared.origin
+        raise (
+            user_code_error(exc, where, env.host)
+            if where
+            else PlanError(f"{declared.name}: {type(exc).__name__}: {exc}", host=env.host)
+        ) from None
+
+
+def _check_notify(ctx: HostContext) -> None:
+    for declared in ctx.declared:
+        for name in declared.notify:
+            if name not in ctx.handlers:
+                known = ", ".join(sorted(ctx.handlers)) or "none defined"
+                file, _, line = declared.origin.rpartition(":")
+                raise InputError(
+                    f"'{declared.name}' notifies unknown handler '{name}' (handlers: {known})",
+                    path=file or None,
+                    line=int(line) if line.isdigit() else None,
+                )
