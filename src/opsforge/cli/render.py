@@ -179,9 +179,7 @@ class TextRenderer:
         table.add_column("message", overflow="fold")
         for host in self.hosts:
             outcome = outcomes.get(host)
-            status = (
-                outcome.status if outcome else summary.host_status.get(host, HostStatus.SKIPPED)
-            )
+            status = final_status(summary, outcomes, host)
             result = outcome.result if outcome else None
             code = "" if result is None or result.exit_code is None else str(result.exit_code)
             took = "" if result is None else f"{result.duration:.2f}s"
@@ -196,6 +194,14 @@ class TextRenderer:
         err_console.print()
         err_console.print(table)
         err_console.print(recap_line(summary))
+
+
+def final_status(summary: RunSummary, outcomes: dict[str, HostOutcome], host: str) -> HostStatus:
+    """A host's status at the end: its outcome's, else the summary's (skipped if neither)."""
+    outcome = outcomes.get(host)
+    if outcome is not None:
+        return outcome.status
+    return summary.host_status.get(host, HostStatus.SKIPPED)
 
 
 def recap_line(summary: RunSummary) -> Text:
