@@ -40,6 +40,9 @@ class Change:
     diff: tuple[DiffItem, ...] = ()
     reason: str = ""  # for a no-op: why nothing needs doing ("already a directory, mode 0755")
     changed: bool = True  # False: actions run but report "ok" (read-only commands, changed=False)
+    #: facts as they will be once this change is applied: later operations of the same
+    #: host plan against these (twenty ``line`` edits of one file each see the previous)
+    facts_after: tuple[tuple[Fact[Any], Any], ...] = ()
 
     @property
     def is_noop(self) -> bool:

@@ -186,7 +186,10 @@ def _plan_all(
 
 def _plan_one(declared: Declared, cache: FactCache, env: PlanEnv) -> Change:
     try:
-        return declared.op.plan(cache, env)
+        change = declared.op.plan(cache, env)
+        for fact, value in change.facts_after:
+            cache.put(fact, value)
+        return change
     except OpsforgeError:
         raise
     except Exception as exc:
