@@ -10,7 +10,9 @@ file and line of a bad input.
     ├── UsageError                  bad command-line use or option value
     ├── InputError                  a user file is wrong (carries file:line)
     │   ├── InventoryError          malformed inventory / unknown host pattern
-    │   └── PlanError               a plan that cannot run (cycle, unknown dependency)
+    │   ├── PlanError               a plan that cannot run (cycle, unknown dependency)
+    │   ├── TemplateError           a Jinja2 template or expression failed (names file:line)
+    │   └── VaultError              vault data malformed, wrong or missing vault password
     ├── ConnectError                a host could not be reached or logged into
     │   ├── UnreachableError        DNS, refused, no route, connect timeout
     │   ├── AuthError               every offered credential was rejected
@@ -47,9 +49,11 @@ __all__ = [
     "OpsforgeError",
     "PlanError",
     "StateError",
+    "TemplateError",
     "TransferError",
     "UnreachableError",
     "UsageError",
+    "VaultError",
 ]
 
 
@@ -104,6 +108,15 @@ class InventoryError(InputError):
 
 class PlanError(InputError):
     """A plan that cannot be executed (dependency cycle, unknown step)."""
+
+
+class TemplateError(InputError):
+    """A Jinja2 template or expression failed: syntax, undefined variable, a filter,
+    test or lookup that failed or is not supported. Names the template file and line."""
+
+
+class VaultError(InputError):
+    """Vault data that is malformed, a wrong vault password, or no password given."""
 
 
 class ConnectError(OpsforgeError):
