@@ -43,6 +43,10 @@ def _describe(key: asyncssh.SSHKey) -> str:
     return f"{key.get_algorithm()} {key.get_fingerprint('sha256')}"
 
 
+#: path -> ((mtime_ns, size), parsed known_hosts): parsed once per run, not once per host
+_PARSED: dict[str, tuple[tuple[int, int], asyncssh.SSHKnownHosts]] = {}
+
+
 class HostKeyCheck:
     """Known-hosts lookups and the policy decision for one connection attempt."""
 
@@ -61,11 +65,24 @@ class HostKeyCheck:
         except FileNotFoundError:
             return ""
 
+    def _parsed(self) -> asyncssh.SSHKnownHosts:
+        """The parsed file, shared by every connection while the file is unchanged."""
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return asyncssh.import_known_hosts("")
+        version = (st.st_mtime_ns, st.st_size)
+        cached = _PARSED.get(str(self.path))
+        if cached is None or cached[0] != version:
+            cached = (version, asyncssh.import_known_hosts(self._text()))
+            _PARSED[str(self.path)] = cached
+        return cached[1]
+
     def trusted(
         self, host: str, addr: str, port: int | None
     ) -> tuple[list[asyncssh.SSHKey], list[asyncssh.SSHKey], list[asyncssh.SSHKey]]:
         """The (host keys, CA keys, revoked keys) known_hosts lists for this host."""
-        found = asyncssh.import_known_hosts(self._text()).match(host, addr, port)
+        found = self._parsed().match(host, addr, port)
         return list(found[0]), list(found[1]), list(found[2])
 
     def _entries(self, host: str, addr: str, port: int | None) -> list[tuple[int, asyncssh.SSHKey]]:

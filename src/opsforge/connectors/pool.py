@@ -11,6 +11,7 @@ uninstalled checkout works).
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 from importlib.metadata import entry_points
 
@@ -27,7 +28,10 @@ _BUILTINS = {
 }
 
 
+@functools.cache
 def _entry_points() -> dict[str, str]:
+    """Built-ins plus the ``opsforge.connectors`` entry points (scanned once per process:
+    the scan reads every installed distribution's metadata)."""
     found = dict(_BUILTINS)
     found.update({ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)})
     return found

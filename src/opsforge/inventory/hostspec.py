@@ -9,6 +9,7 @@ the higher variable precedence wins; on a tie the ``opsforge_*`` name wins.
 
 from __future__ import annotations
 
+import functools
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -181,14 +182,22 @@ class _Resolver:
         return None
 
 
+@functools.lru_cache(maxsize=64)
+def _split(args: str) -> tuple[str, ...] | None:
+    """shlex.split, once per distinct string (every host of a group shares its ssh args)."""
+    try:
+        return tuple(shlex.split(args))
+    except ValueError:
+        return None
+
+
 def ssh_option(args: str, option: str) -> str | None:
     """The value of one ssh option in a command line: ``-o Option=value``, ``-o 'Option value'``.
 
     ``ProxyJump`` is also read from ``-J host``.
     """
-    try:
-        tokens = shlex.split(args)
-    except ValueError:
+    tokens = _split(args)
+    if tokens is None:
         return None
     for index, token in enumerate(tokens):
         following = tokens[index + 1] if index + 1 < len(tokens) else ""
