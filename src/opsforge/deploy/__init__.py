@@ -1,0 +1,20 @@
+"""Configuration management: declare the state hosts should be in; opsforge changes what differs.
+
+A Python deploy is a module with a ``deploy(host)`` function that declares operations::
+
+    from opsforge.deploy import files, server
+
+    def deploy(host):
+        files.directory(host, "/srv/app", mode="0755")
+        files.template(host, "app.conf.j2", "/srv/app/app.conf", port=8080)
+        server.shell(host, "systemctl reload app", changed=False)
+
+``opsforge apply deploy.py -i inventory.yml [PATTERN] [--check] [--diff]`` runs it.
+"""
+
+from __future__ import annotations
+
+from opsforge.deploy.context import HostContext
+from opsforge.deploy.operations import files, server
+
+__all__ = ["HostContext", "files", "server"]

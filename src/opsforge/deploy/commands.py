@@ -27,8 +27,10 @@ def mask(text: str, secrets: Iterable[Secret]) -> str:
         value = secret.reveal()
         if not value:
             continue
-        for form in {shlex.quote(value), value}:
-            text = text.replace(form, "***")
+        quoted = shlex.quote(value)
+        if quoted != value:  # the quoted form first: it contains the bare one
+            text = text.replace(quoted, "***")
+        text = text.replace(value, "***")
     return text
 
 

@@ -64,6 +64,8 @@ class TemplateRenderer(Protocol):
 
     def render_string(self, text: str, variables: Mapping[str, Any], *, origin: str) -> str: ...
 
+    def referenced_names(self, path: str) -> frozenset[str]: ...
+
 
 @dataclass(frozen=True)
 class PlanEnv:
@@ -88,6 +90,10 @@ class Operation(abc.ABC):
     def facts(self) -> tuple[Fact[Any], ...]:
         """The facts ``plan`` reads (gathered for every operation of a host at once)."""
         return ()
+
+    def wants_system_facts(self, templates: TemplateRenderer) -> bool:
+        """Whether ``plan`` reads the host's system facts (``ansible_facts`` in a template)."""
+        return False
 
     @abc.abstractmethod
     def plan(self, facts: FactCache, env: PlanEnv) -> Change:

@@ -69,10 +69,23 @@ def _evaluate(ctx: HostContext, deploy: DeployFunc, settings: DeploySettings) ->
     try:
         deploy(ctx)
         ctx.declare_handlers()
+    except InputError as exc:
+        if exc.path is None:  # a bad argument: point at the user's line that passed it
+            located = user_code_error(exc, settings.origin, ctx.name)
+            _locate(exc, f"{located.path}:{located.line}" if located.line else "", ctx.name)
+        raise
     except (FactsNeeded, OpsforgeError):
         raise
     except Exception as exc:
         raise user_code_error(exc, settings.origin, ctx.name) from None
+
+
+def _locate(exc: InputError, origin: str, host: str) -> None:
+    """Give an error without a location the ``file:line`` of the declaration."""
+    file, _, line = origin.rpartition(":")
+    if file and line.isdigit():
+        exc.path, exc.line = file, int(line)
+    exc.host = exc.host or host
 
 
 def user_code_error(exc: BaseException, fallback: str, host: str) -> PlanError:
@@ -126,7 +139,7 @@ async def plan_host(
     _check_notify(ctx)
     active = [(d, _selected(d, settings)) for d in ctx.declared]
     needed: list[Fact[Any]] = [f for d, why in active if not why for f in d.op.facts()]
-    if any(_wants_system(d) for d, why in active if not why):
+    if any(d.op.wants_system_facts(settings.templates) for d, why in active if not why):
         needed.append(System())
     await cache.gather(conn, needed)
     env = PlanEnv(
@@ -138,10 +151,6 @@ async def plan_host(
     )
     planned = _plan_all(active, cache, env)
     return HostPlan(spec.name, tuple(planned), cache.round_trips, env.secrets)
-
-
-def _wants_system(declared: Declared) -> bool:
-    return getattr(declared.op, "needs_system_facts", False) is True
 
 
 def _variables(spec: HostSpec, groups: tuple[str, ...], cache: FactCache) -> Mapping[str, Any]:
@@ -190,6 +199,10 @@ def _plan_one(declared: Declared, cache: FactCache, env: PlanEnv) -> Change:
         for fact, value in change.facts_after:
             cache.put(fact, value)
         return change
+    except InputError as exc:
+        if exc.path is None:
+            _locate(exc, declared.origin, env.host)
+        raise
     except OpsforgeError:
         raise
     except Exception as exc:

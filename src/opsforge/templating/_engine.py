@@ -14,7 +14,7 @@ from pathlib import Path
 from types import GeneratorType
 from typing import Any, NoReturn
 
-from jinja2 import Template, TemplateSyntaxError, Undefined, nodes, pass_context
+from jinja2 import Template, TemplateSyntaxError, Undefined, meta, nodes, pass_context
 from jinja2.parser import Parser
 from jinja2.runtime import Context
 
@@ -75,6 +75,7 @@ class TemplateEngine:
         self._lookups_enabled = lookups_enabled
         self._reader: Callable[[Path], bytes] = file_reader or Path.read_bytes
         self._locator = ErrorLocator()
+        self._names: dict[str, frozenset[str]] = {}
         self._env = env = TemplateEnvironment(self._search_paths, self._locator, self._reader)
         env.filters.update(TEXT_FILTERS)
         env.filters.update(DATA_FILTERS)
@@ -138,6 +139,20 @@ class TemplateEngine:
                 return candidate.absolute()
         searched = ", ".join(str(c) for c in tried)
         raise TemplateError(f"template not found (searched {searched})", path=path)
+
+    def referenced_names(self, path: str) -> frozenset[str]:
+        """The variables a template file reads (not counting its own assignments), so a
+        caller can gather only the facts it uses."""
+        filename = str(self.resolve_template(path))
+        cached = self._names.get(filename)
+        if cached is None:
+            try:
+                source = self._reader(Path(filename)).decode("utf-8", errors="replace")
+                cached = frozenset(meta.find_undeclared_variables(self._env.parse(source)))
+            except TemplateSyntaxError as exc:
+                self._fail(exc, filename)
+            self._names[filename] = cached
+        return cached
 
     def render_file(self, path: str, variables: Mapping[str, Any]) -> str:
         """Render a template file. ``path`` is absolute or relative to a search path."""

@@ -1,4 +1,4 @@
-"""Helpers for operation tests: a Jinja2 stand-in for the template renderer, spec-case
+"""Helpers for operation tests: the real template engine, spec-case
 facts, and a small "apply" that runs planned actions in one script (no planner)."""
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import jinja2
 
 from opsforge.connectors.base import Connector
 from opsforge.deploy.commands import WriteFile
@@ -27,25 +25,8 @@ from opsforge.deploy.facts.files import (
 )
 from opsforge.deploy.operation import Change, Operation, PlanEnv
 from opsforge.deploy.script import Section, SectionResult, build_script, new_token, parse_output
-from opsforge.errors import TemplateError
+from opsforge.templating import TemplateEngine
 from opsforge.types import Secret
-
-
-class JinjaStub:
-    """Test double of the templating package's renderer: plain Jinja2, strict undefined."""
-
-    def __init__(self) -> None:
-        self.env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-
-    def render_file(self, path: str, variables: Mapping[str, Any]) -> str:
-        return self.render_string(Path(path).read_text(), variables, origin=path)
-
-    def render_string(self, text: str, variables: Mapping[str, Any], *, origin: str) -> str:
-        try:
-            return self.env.from_string(text).render(dict(variables))
-        except jinja2.TemplateError as exc:
-            line = getattr(exc, "lineno", None)
-            raise TemplateError(f"{type(exc).__name__}: {exc}", path=origin, line=line) from None
 
 
 def plan_env(
@@ -54,7 +35,9 @@ def plan_env(
     secrets: tuple[Secret, ...] = (),
     host: str = "web1",
 ) -> PlanEnv:
-    return PlanEnv(host, dict(variables or {}), str(base_dir), JinjaStub(), secrets)
+    base = Path(base_dir)
+    engine = TemplateEngine([base, base / "templates"])
+    return PlanEnv(host, dict(variables or {}), str(base_dir), engine, secrets)
 
 
 # ---- spec cases: facts described in YAML -----------------------------------------------

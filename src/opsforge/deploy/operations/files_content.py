@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from opsforge.deploy.commands import Action, Command, WriteFile, mask, quote
 from opsforge.deploy.facts.base import Fact, FactCache
 from opsforge.deploy.facts.files import CONTENT_LIMIT, FileInfo, FileState
-from opsforge.deploy.operation import Change, DiffItem, Operation, PlanEnv
+from opsforge.deploy.operation import Change, DiffItem, Operation, PlanEnv, TemplateRenderer
 from opsforge.deploy.operations.files_attrs import (
     DEFAULT_FILE_MODE,
     Attrs,
@@ -99,8 +99,9 @@ def plan_content(
     mode = attrs.desired_mode(existing, is_dir=False)
     if mode is None:
         mode = existing.mode if existing else DEFAULT_FILE_MODE
-    owner = attrs.owner or (str(existing.uid) if existing else None)
-    group = attrs.group or (str(existing.gid) if existing else None)
+    # keep the replaced file's owner (ids; -1: a file this run creates, owner unknown yet)
+    owner = attrs.owner or (str(existing.uid) if existing and existing.uid >= 0 else None)
+    group = attrs.group or (str(existing.gid) if existing and existing.gid >= 0 else None)
     write = WriteFile(path, data, mode=mode, owner=owner, group=group, secrets=secrets)
     actions: list[Action] = [write]
     diff = [content_diff(path, info, data, secrets)]
@@ -115,8 +116,12 @@ def plan_content(
 
 
 def read_local(base_dir: str, src: str, what: str) -> tuple[str, bytes]:
-    """A controller file (relative to the deploy's directory): its full path and bytes."""
+    """A controller file (relative to the deploy's directory, or its ``files/`` like
+    Ansible): its full path and bytes."""
     full = os.path.join(base_dir, src)
+    beside = os.path.join(base_dir, "files", src)
+    if not os.path.exists(full) and os.path.exists(beside):
+        full = beside
     if os.path.isdir(full):
         raise InputError(f"{what} {src!r} is a directory (only single files are supported)")
     try:
@@ -212,11 +217,13 @@ class Template(Operation):
     def facts(self) -> tuple[Fact[Any], ...]:
         return (FileState(self.dest, content=True),)
 
+    def wants_system_facts(self, templates: TemplateRenderer) -> bool:
+        names = templates.referenced_names(self.src)
+        return any(name.startswith("ansible_") for name in names)
+
     def plan(self, facts: FactCache, env: PlanEnv) -> Change:
-        full = os.path.join(env.base_dir, self.src)
-        if not os.path.isfile(full):
-            raise InputError(f"template {self.src!r} not found (looked for {full})")
-        text = env.templates.render_file(full, {**env.variables, **dict(self.variables)})
+        # the renderer resolves src: absolute, or under the deploy's dir (and its templates/)
+        text = env.templates.render_file(self.src, {**env.variables, **dict(self.variables)})
         info = facts.get(FileState(self.dest, content=True))
         return plan_content(
             self.dest,
