@@ -155,10 +155,10 @@ def test_public_api_is_pinned() -> None:
     assert sorted(opsforge.engine.__all__) == sorted(
         [
             "EXIT_CODE_HELP", "STATUS_SEVERITY", "Action", "BatchStarted", "Event",
-            "EventHandler", "Executor", "ExitCode", "HostFinished", "HostOutcome", "Plan", "RunFinished",
-            "RunStarted", "RunSummary", "SerialSpec", "Step", "StepContext", "StepFinished",
-            "StepOutcome", "StepOutput", "StepRetrying", "StepStarted", "new_run_id", "run_host_plan",
-            "split_batches", "to_jsonable", "worst_status",
+            "EventHandler", "Executor", "ExitCode", "HostFinished", "HostOutcome", "Plan",
+            "RunFinished", "RunStarted", "RunSummary", "SerialSpec", "Step", "StepContext",
+            "StepFinished", "StepOutcome", "StepOutput", "StepRetrying", "StepStarted",
+            "new_run_id", "run_host_plan", "split_batches", "to_jsonable", "worst_status",
         ]
     )  # fmt: skip
     for name in opsforge.engine.__all__:
