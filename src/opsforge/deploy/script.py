@@ -49,38 +49,65 @@ def new_token() -> str:
     return "OPSF" + _secrets.token_hex(8)
 
 
+#: text content up to this size travels as a quoted printf argument (no process at all)
+TEXT_INLINE_LIMIT = 1024 * 1024
+
+
+def _as_text(content: bytes) -> str | None:
+    """``content`` as text if it can travel inside a shell word (UTF-8, no NUL)."""
+    if len(content) > TEXT_INLINE_LIMIT or b"\0" in content:
+        return None
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def _write_file(action: WriteFile, token: str) -> str:
-    """Atomic write: base64 into a temp next to the target, chmod/chown, rename."""
-    path = quote(action.path)
-    data = base64.encodebytes(action.content).decode("ascii")
-    lines = [
-        f"t=$(mktemp {quote(_temp_pattern(action.path))}) || exit $?",
-        "trap 'rm -f \"$t\"' EXIT",
-        f"base64 -d > \"$t\" <<'{token}_DATA'",
-        data.rstrip("\n"),
-        f"{token}_DATA",
-    ]
-    if action.mode is not None:
-        lines.append(f'chmod {action.mode:04o} "$t"')
-    if action.owner or action.group:
-        owner = quote(f"{action.owner or ''}:{action.group or ''}".rstrip(":"))
-        if not action.owner:
-            owner = quote(action.group or "")
-            lines.append(f'chgrp {owner} "$t"')
-        else:
-            lines.append(f'chown {owner} "$t"')
-    lines.append(f'mv -f "$t" {path}')
+    """Atomic write: a new temp next to the target (noclobber: never an existing file),
+    its mode set at creation when a umask can express it, then renamed over the target.
+
+    Text goes through the ``printf`` builtin and binary through ``base64 -d``; the
+    common case (text, mode like 0644, no owner) costs one process: ``mv``.
+    """
+    temp = quote(_temp_name(action.path))
+    lines = [f"t={temp}", "trap 'rm -f \"$t\"' EXIT"]
+    mode = action.mode
+    by_umask = mode is not None and mode & ~0o666 == 0
+    if by_umask and mode is not None:
+        lines.append(f"umask {0o777 & ~mode:04o}")
+    text = _as_text(action.content)
+    if text is not None:
+        lines.append(f"set -C; printf '%s' {quote(text)} > \"$t\"; set +C")
+    else:
+        data = base64.encodebytes(action.content).decode("ascii")
+        lines += [
+            f"set -C; base64 -d > \"$t\" <<'{token}_DATA'",
+            data.rstrip("\n"),
+            f"{token}_DATA",
+            "set +C",
+        ]
+    if by_umask:
+        lines.append("umask 022")
+    elif mode is not None:
+        lines.append(f'chmod {mode:04o} "$t"')
+    if action.owner:
+        owner = f"{action.owner}:{action.group}" if action.group else action.owner
+        lines.append(f'chown {quote(owner)} "$t"')
+    elif action.group:
+        lines.append(f'chgrp {quote(action.group)} "$t"')
+    lines.append(f'mv -f "$t" {quote(action.path)}')
     lines.append("trap - EXIT")
     return "\n".join(lines)
 
 
-def _temp_pattern(path: str) -> str:
+def _temp_name(path: str) -> str:
+    """``dir/.name.opsforge-<random>``: next to the target, so the rename is atomic."""
     head, _, name = path.rpartition("/")
-    return (
-        f"{head or '.'}/.{name}.opsforge-XXXXXX"
-        if head or path.startswith("/")
-        else (f".{name}.opsforge-XXXXXX")
-    )
+    suffix = _secrets.token_hex(6)
+    if head or path.startswith("/"):
+        return f"{head}/.{name}.opsforge-{suffix}"
+    return f".{name}.opsforge-{suffix}"
 
 
 def _action_text(action: Action, token: str) -> str:

@@ -9,7 +9,7 @@ parsed values for the run.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from opsforge.connectors.base import Connector
@@ -46,6 +46,16 @@ class Fact(abc.ABC, Generic[T]):
     def parse(self, output: str, exit_code: int) -> T:
         """The typed value from the command's output."""
 
+    @classmethod
+    def command_many(cls, facts: Sequence[Fact[Any]]) -> str | None:
+        """One command answering several facts of this class, or None (not batchable)."""
+        return None
+
+    @classmethod
+    def parse_many(cls, facts: Sequence[Fact[Any]], output: str, exit_code: int) -> list[Any]:
+        """The values of ``facts`` (in order) from ``command_many``'s output."""
+        raise NotImplementedError
+
 
 class FactCache:
     """The facts of one host for one run."""
@@ -81,8 +91,9 @@ class FactCache:
         todo = self.missing(facts)
         if not todo:
             return
+        groups = _groups(todo)
         token = new_token()
-        sections = [Section((Command(f.command()),), may_fail=True) for f in todo]
+        sections = [Section((Command(command),), may_fail=True) for _, command in groups]
         script = build_script(sections, token, stop_on_error=False)
         result = await conn.run("sh -s", stdin=script, become=become)
         self.round_trips += 1
@@ -92,14 +103,36 @@ class FactCache:
                 f"{(result.stderr or result.stdout).strip()[:500]}",
                 host=self.host,
             )
-        for fact, section in zip(todo, parse_output(result.stdout, token, len(todo)), strict=True):
+        parsed = parse_output(result.stdout, token, len(groups))
+        for (members, _), section in zip(groups, parsed, strict=True):
+            name = members[0].name
             if section.exit_code is None:
-                raise FactError(f"fact {fact.name}: no output came back", host=self.host)
+                raise FactError(f"fact {name}: no output came back", host=self.host)
             try:
-                self._values[fact] = fact.parse(section.output, section.exit_code)
+                if len(members) == 1:
+                    values = [members[0].parse(section.output, section.exit_code)]
+                else:
+                    values = type(members[0]).parse_many(members, section.output, section.exit_code)
             except ValueError as exc:
                 raise FactError(
-                    f"fact {fact.name}: cannot parse its output ({exc}): "
+                    f"fact {name}: cannot parse its output ({exc}): "
                     f"{section.output.strip()[:300]!r}",
                     host=self.host,
                 ) from None
+            for fact, value in zip(members, values, strict=True):
+                self._values[fact] = value
+
+
+def _groups(facts: Sequence[Fact[Any]]) -> list[tuple[list[Fact[Any]], str]]:
+    """Sections to run: one per batchable fact class (with 2+ facts), else one per fact."""
+    by_class: dict[type[Fact[Any]], list[Fact[Any]]] = {}
+    for fact in facts:
+        by_class.setdefault(type(fact), []).append(fact)
+    groups: list[tuple[list[Fact[Any]], str]] = []
+    for cls, members in by_class.items():
+        command = cls.command_many(members) if len(members) > 1 else None
+        if command is not None:
+            groups.append((members, command))
+        else:
+            groups.extend(([fact], fact.command()) for fact in members)
+    return groups

@@ -12,8 +12,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from opsforge.deploy.commands import quote
 from opsforge.deploy.facts.base import Fact
@@ -115,6 +116,19 @@ class FileState(Fact[FileInfo | None]):
     def command(self) -> str:
         want = "true" if self.content else "false"
         return _STATE_SCRIPT.format(path=quote(self.path), want=want, limit=CONTENT_LIMIT)
+
+    @classmethod
+    def command_many(cls, facts: Sequence[Fact[Any]]) -> str | None:
+        from opsforge.deploy.facts.files_batch import batch_command
+
+        return batch_command([f for f in facts if isinstance(f, FileState)], CONTENT_LIMIT)
+
+    @classmethod
+    def parse_many(cls, facts: Sequence[Fact[Any]], output: str, exit_code: int) -> list[Any]:
+        from opsforge.deploy.facts.files_batch import batch_parse
+
+        states = [f for f in facts if isinstance(f, FileState)]
+        return list(batch_parse(states, output, exit_code, CONTENT_LIMIT))
 
     def parse(self, output: str, exit_code: int) -> FileInfo | None:
         lines = output.split("\n")
