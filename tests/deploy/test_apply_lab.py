@@ -251,3 +251,24 @@ def test_errors_in_deploy_code_name_the_line(
     messages = err + " ".join(e.get("message", "") for e in events if e["kind"] == "step_finished")
     assert expected in messages
     assert "Traceback" not in err
+
+
+def test_rolling_deploy_stops_when_a_batch_fails_too_much(project: dict[str, Path]) -> None:
+    project["deploy"].write_text(
+        "from opsforge.deploy import server\n\n\n"
+        "def deploy(host):\n"
+        "    server.shell(host, 'test ' + host.name + ' != lab2')\n"
+    )
+    code, events, err = apply(
+        project, "lab1:lab2:lab3:lab4", "--serial", "1", "--max-fail-percentage", "0"
+    )
+    assert code == 1, err
+    finished = {
+        e["host"]: (e["status"], e["message"]) for e in events if e["kind"] == "step_finished"
+    }
+    assert finished["lab1"][0] == "changed"
+    assert finished["lab2"][0] == "failed"
+    assert finished["lab3"][0] == "skipped"
+    assert "max_fail_percentage" in finished["lab3"][1]
+    batches = [e["hosts"] for e in events if e["kind"] == "batch_started"]
+    assert batches == [["lab1"], ["lab2"]]

@@ -59,6 +59,12 @@ def target_options(func: F) -> F:
         ),
         click.option("--fail-fast", is_flag=True, help="Start no new host after a failure."),
         click.option(
+            "--max-fail-percentage",
+            type=click.FloatRange(0, 100),
+            default=None,
+            help="With --serial: stop the rollout when more than this share of a batch failed.",
+        ),
+        click.option(
             "--retries",
             type=click.IntRange(0, 100),
             default=0,
@@ -214,4 +220,5 @@ def resolve_targets(pattern: str, params: dict[str, Any]) -> Targets:
         fanout=fanout,
         output=params["output"],
         groups={host.name: tuple(host.groups) for host in hosts},
+        max_fail_percentage=params["max_fail_percentage"],
     )
