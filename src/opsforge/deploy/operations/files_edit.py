@@ -362,9 +362,8 @@ class Block(_Edit):
                 _compile(anchor, "insertafter/insertbefore")
 
     def describe(self) -> str:
-        return f"block {self.marker.replace('{mark}', '').strip()!r} in {self.path}" + (
-            "" if self.present else " (absent)"
-        )
+        label = " ".join(self.marker.replace("{mark}", "").split())
+        return f"block {label!r} in {self.path}" + ("" if self.present else " (absent)")
 
     def _removing(self) -> bool:
         return not self.present or not self.block
