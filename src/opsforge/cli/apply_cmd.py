@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,12 +25,62 @@ def _tags(values: tuple[str, ...]) -> frozenset[str]:
     return frozenset(t.strip() for v in values for t in v.split(",") if t.strip())
 
 
+def _vault_secrets(params: dict[str, Any]) -> Any:
+    from opsforge.vault import VaultSecrets
+
+    def prompt(message: str) -> str:
+        if not sys.stdin.isatty():
+            raise UsageError("--ask-vault-pass needs a terminal; use --vault-password-file")
+        return getpass.getpass(message)
+
+    secrets = VaultSecrets()
+    for spec in params["vault_id"]:
+        secrets += VaultSecrets.from_vault_id(spec, prompt=prompt)
+    for file in params["vault_password_file"]:
+        secrets += VaultSecrets.from_file(file)
+    if params["ask_vault_pass"]:
+        secrets += VaultSecrets.from_prompt(prompt)
+    return secrets + VaultSecrets.from_env()
+
+
+def _run_playbook(path: Path, pattern: str, params: dict[str, Any]) -> None:
+    """The playbook branch: PATTERN (default all) limits the hosts of every play."""
+    from opsforge.deploy.playbook import RunOptions, parse_extra_vars, prepare, run_playbook
+
+    secrets = _vault_secrets(params)
+    extra_vars = parse_extra_vars(params["extra_vars"], secrets)
+    targets = resolve_targets(pattern, params)
+    assert targets.inventory is not None
+    options = RunOptions(
+        check=params["check"],
+        diff=params["diff"],
+        tags=_tags(params["tags"]),
+        skip_tags=_tags(params["skip_tags"]),
+        extra_vars=extra_vars,
+        secrets=secrets,
+        become=targets.fanout.become,
+        forks=targets.fanout.forks,
+        interactive=sys.stdin.isatty(),
+    )
+    run = prepare(
+        path,
+        inventory=targets.inventory,
+        specs=targets.specs,
+        options=options,
+        serial=targets.fanout.serial,
+        max_fail_percentage=targets.max_fail_percentage,
+    )
+
+    def runner(pool: ConnectionPool, subscribers: Any, hook: Any) -> Any:
+        return run_playbook(run, pool, subscribers, hook)
+
+    text = DeployRenderer(
+        [s.name for s in targets.specs], show_diff=params["diff"], check=params["check"]
+    )
+    sys.exit(execute(targets, None, command="apply", text=text, run=runner))
+
+
 def _load(path: Path, targets: Targets, params: dict[str, Any]) -> DeployRun:
-    if path.suffix in (".yml", ".yaml"):
-        raise UsageError(
-            f"{path}: Ansible playbooks are not supported by this version yet; "
-            "write a Python deploy (def deploy(host): ...)"
-        )
     if path.suffix != ".py":
         raise UsageError(f"{path}: a deploy is a Python file (.py) or a playbook (.yml)")
     base = path.resolve().parent
@@ -57,8 +108,25 @@ def _load(path: Path, targets: Targets, params: dict[str, Any]) -> DeployRun:
 @click.option("-D", "--diff", is_flag=True, help="Show file diffs and before -> after.")
 @click.option("-t", "--tags", multiple=True, help="Only operations with these tags.")
 @click.option("--skip-tags", multiple=True, help="Not the operations with these tags.")
+@click.option(
+    "-e",
+    "--extra-vars",
+    multiple=True,
+    metavar="VARS",
+    help="Playbooks: variables that win over all others: k=v, JSON/YAML, or @file.",
+)
+@click.option(
+    "--vault-password-file",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="File with the vault password (an executable prints it).",
+)
+@click.option("--ask-vault-pass", is_flag=True, help="Prompt for the vault password.")
+@click.option("--vault-id", multiple=True, metavar="LABEL@SOURCE", help="Vault password by label.")
 def apply_command(deploy: Path, pattern: str, **params: Any) -> None:
-    """Apply DEPLOY to the hosts matching PATTERN (default: all).
+    """Apply DEPLOY (a Python deploy or an Ansible playbook) to the hosts matching PATTERN.
+
+    For a playbook, PATTERN (default: all) limits the hosts of every play.
 
     Facts are read once per host, every operation is planned against them, and only
     what differs is changed, in one script per host. With --check nothing changes.
@@ -67,6 +135,8 @@ def apply_command(deploy: Path, pattern: str, **params: Any) -> None:
       opsforge apply deploy.py -i inventory.yml web --check --diff
       opsforge apply deploy.py -i inventory.yml --serial 25% --tags config
     """
+    if deploy.suffix in (".yml", ".yaml"):
+        _run_playbook(deploy, pattern, params)
     targets = resolve_targets(pattern, params)
     run = _load(deploy, targets, params)
 

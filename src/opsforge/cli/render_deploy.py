@@ -76,7 +76,7 @@ class DeployRenderer:
     def __call__(self, event: Event) -> None:
         if isinstance(event, OperationResult):
             self.counts[event.host][event.status] += 1
-            if event.status in SHOWN:
+            if event.status in SHOWN or (event.op == "debug" and event.output):
                 self._print_op(event)
         elif isinstance(event, StepFinished) and event.status.is_connect_failure:
             err_console.print(
@@ -100,7 +100,10 @@ class DeployRenderer:
                 name,
             )
         )
-        if event.status in (OpStatus.FAILED, OpStatus.IGNORED) and event.output:
+        if event.op == "debug" and event.output:
+            for output_line in event.output.rstrip().splitlines()[-50:]:
+                out_console.print(Text("    " + output_line))
+        elif event.status in (OpStatus.FAILED, OpStatus.IGNORED) and event.output:
             for output_line in event.output.strip().splitlines()[-20:]:
                 out_console.print(Text("    " + output_line, "red"))
             if event.origin:

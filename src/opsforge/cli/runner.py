@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from rich.markup import escape
@@ -21,6 +21,11 @@ from opsforge.errors import StateError
 from opsforge.state import RunRecorder, state_dir
 
 PlanBuilder = Callable[[ConnectionPool], Plan]
+#: runs something other than one plan (a playbook: one plan per play) over the pool
+RunFunc = Callable[
+    [ConnectionPool, list[Callable[[Event], None]], Callable[[Executor], None]],
+    Awaitable[tuple[RunSummary, dict[str, HostOutcome]]],
+]
 
 
 class Renderer(Protocol):
@@ -49,7 +54,10 @@ def _subscribers(
 
 
 async def _run(
-    targets: Targets, build: PlanBuilder, subscribers: list[Callable[[Event], None]]
+    targets: Targets,
+    build: PlanBuilder | None,
+    subscribers: list[Callable[[Event], None]],
+    run: RunFunc | None = None,
 ) -> tuple[RunSummary, dict[str, HostOutcome]]:
     loop = asyncio.get_running_loop()
     pool = ConnectionPool(targets.connect)
@@ -73,6 +81,9 @@ async def _run(
 
     fanout = targets.fanout
     try:
+        if run is not None:
+            return await run(pool, subscribers, hook)
+        assert build is not None
         return await run_host_plan(
             build(pool),
             forks=fanout.forks,
@@ -88,10 +99,18 @@ async def _run(
         await pool.close_all()
 
 
-def execute(targets: Targets, build: PlanBuilder, *, command: str, text: Renderer) -> int:
-    """Build the plan over a fresh connection pool, run it, render, return the exit code."""
+def execute(
+    targets: Targets,
+    build: PlanBuilder | None,
+    *,
+    command: str,
+    text: Renderer,
+    run: RunFunc | None = None,
+) -> int:
+    """Build the plan over a fresh connection pool, run it, render, return the exit code.
+    ``run`` replaces the single plan (``build``) with a run of its own (playbooks)."""
     subscribers, shown = _subscribers(targets, command, text)
-    summary, outcomes = asyncio.run(_run(targets, build, subscribers))
+    summary, outcomes = asyncio.run(_run(targets, build, subscribers, run))
     if shown is not None:
         shown.finish(summary, outcomes)
     return int(summary.exit_code())

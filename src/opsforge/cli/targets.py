@@ -136,6 +136,7 @@ class Targets:
     output: str
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     max_fail_percentage: float | None = None
+    inventory: Inventory | None = None  # what the hosts were selected from
 
 
 def parse_serial(text: str | None) -> list[int | str] | None:
@@ -221,4 +222,5 @@ def resolve_targets(pattern: str, params: dict[str, Any]) -> Targets:
         output=params["output"],
         groups={host.name: tuple(host.groups) for host in hosts},
         max_fail_percentage=params["max_fail_percentage"],
+        inventory=inventory,
     )
