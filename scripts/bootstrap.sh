@@ -9,6 +9,12 @@ command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need_apt+=(openssh-s
 command -v ssh-keygen >/dev/null 2>&1 || need_apt+=(openssh-client)
 command -v sudo >/dev/null 2>&1 || need_apt+=(sudo)
 command -v pgrep >/dev/null 2>&1 || need_apt+=(procps)
+# Debian test hosts (tests/debian_hosts, root only): debootstrap builds the cached rootfs,
+# ip makes their network namespaces and veth pairs
+if [ "$(id -u)" = 0 ]; then
+  command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || need_apt+=(debootstrap)
+  command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need_apt+=(iproute2)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: apt-get install ${need_apt[*]}" >&2

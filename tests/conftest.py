@@ -1,4 +1,4 @@
-"""Fixtures shared by every test package: the session-wide SSH lab."""
+"""Fixtures shared by every test package: the session-wide SSH lab and Debian test hosts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from opsforge.testing import LabInfo, SSHLab
+from opsforge.testing import (
+    DebianCache,
+    DebianCacheError,
+    DebianHosts,
+    DebianHostsInfo,
+    LabInfo,
+    SSHLab,
+    debian_hosts_unavailable,
+    ensure_cache,
+)
 
 LAB_HOSTS = 20
 
@@ -25,4 +34,26 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabInfo]:
     if shutil.which("sshd") is None and shutil.which("sshd", path="/usr/sbin") is None:
         pytest.skip("sshd not installed (apt-get install openssh-server)")
     with SSHLab(tmp_path_factory.mktemp("sshlab"), LAB_HOSTS) as info:
+        yield info
+
+
+@pytest.fixture(scope="session")
+def debian_cache() -> DebianCache:
+    """The cached Debian 12 rootfs + local apt repository (built once, ~1 minute, then
+    reused across runs); skips with the reason when this machine cannot build it."""
+    if reason := debian_hosts_unavailable():
+        pytest.skip(reason)
+    try:
+        return ensure_cache()
+    except DebianCacheError as exc:
+        pytest.skip(f"Debian test hosts: {exc}")
+
+
+@pytest.fixture(scope="session")
+def debian_hosts(
+    debian_cache: DebianCache, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DebianHostsInfo]:
+    """Two running Debian test hosts (deb1, deb2: own sshd, address, namespaces), stopped at
+    the end. Tests that change a host put it back (hostname, users, packages, services)."""
+    with DebianHosts(tmp_path_factory.mktemp("debian"), 2, cache=debian_cache) as info:
         yield info

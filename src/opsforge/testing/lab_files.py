@@ -98,24 +98,51 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_known_hosts(path: Path, hosts: Sequence[tuple[int, asyncssh.SSHKey]]) -> None:
-    """``[127.0.0.1]:PORT key`` for each (port, host key)."""
-    text = "".join(known_hosts_line(LOOPBACK, port, key, hashed=False) for port, key in hosts)
+def _addresses(count: int, addresses: Sequence[str] | None) -> Sequence[str]:
+    """One address per host, in order: 127.0.0.1 unless given."""
+    if addresses is None:
+        return [LOOPBACK] * count
+    if len(addresses) != count:
+        raise ValueError(f"{len(addresses)} addresses for {count} hosts")
+    return addresses
+
+
+def write_known_hosts(
+    path: Path,
+    hosts: Sequence[tuple[int, asyncssh.SSHKey]],
+    *,
+    addresses: Sequence[str] | None = None,
+) -> None:
+    """``[ADDRESS]:PORT key`` for each (port, host key); ADDRESS is 127.0.0.1 unless
+    ``addresses`` gives one per host."""
+    where = _addresses(len(hosts), addresses)
+    text = "".join(
+        known_hosts_line(address, port, key, hashed=False)
+        for address, (port, key) in zip(where, hosts, strict=True)
+    )
     _atomic_write(path, text)
 
 
 def write_inventory(
-    path: Path, hosts: Sequence[tuple[str, int]], *, user: str, key: Path, known_hosts: Path
+    path: Path,
+    hosts: Sequence[tuple[str, int]],
+    *,
+    user: str,
+    key: Path,
+    known_hosts: Path,
+    addresses: Sequence[str] | None = None,
 ) -> None:
-    """An Ansible YAML inventory: ``all`` with lab1..labN, groups ``odd``/``even``."""
+    """An Ansible YAML inventory: ``all`` with lab1..labN, groups ``odd``/``even``
+    (``addresses``: one per host, default 127.0.0.1)."""
+    where = _addresses(len(hosts), addresses)
     entries = {
         name: {
-            "ansible_host": LOOPBACK,
+            "ansible_host": address,
             "ansible_port": port,
             "ansible_user": user,
             "ansible_ssh_private_key_file": str(key),
         }
-        for name, port in hosts
+        for address, (name, port) in zip(where, hosts, strict=True)
     }
     odd = {name: None for index, (name, _) in enumerate(hosts, 1) if index % 2}
     even = {name: None for index, (name, _) in enumerate(hosts, 1) if not index % 2}
@@ -134,18 +161,26 @@ def write_inventory(
 
 
 def write_ssh_config(
-    path: Path, hosts: Sequence[tuple[str, int]], *, user: str, key: Path, known_hosts: Path
+    path: Path,
+    hosts: Sequence[tuple[str, int]],
+    *,
+    user: str,
+    key: Path,
+    known_hosts: Path,
+    addresses: Sequence[str] | None = None,
 ) -> None:
-    """OpenSSH client config: ``ssh -F PATH lab1`` logs into lab1."""
+    """OpenSSH client config: ``ssh -F PATH lab1`` logs into lab1 (``addresses``: one per
+    host, default 127.0.0.1)."""
+    where = _addresses(len(hosts), addresses)
     blocks = [
         f"Host {name}\n"
-        f"    HostName {LOOPBACK}\n"
+        f"    HostName {address}\n"
         f"    Port {port}\n"
         f"    User {user}\n"
         f"    IdentityFile {key}\n"
         "    IdentitiesOnly yes\n"
         f"    UserKnownHostsFile {known_hosts}\n"
         "    StrictHostKeyChecking yes\n"
-        for name, port in hosts
+        for address, (name, port) in zip(where, hosts, strict=True)
     ]
     _atomic_write(path, "\n".join(blocks))
