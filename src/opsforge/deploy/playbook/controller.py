@@ -82,7 +82,8 @@ def _debug(task: Task, space: VarSpace) -> Produced:
             if "undefined" not in str(exc):
                 raise
             value = "VARIABLE IS NOT DEFINED!"
-        return Produced({"changed": False, name: value}, output=f"{name}: {_show(value)}")
+        shown = json.dumps(to_jsonable(value), indent=2, default=str)
+        return Produced({"changed": False, name: value}, output=f"{name}: {shown}")
     msg = space.render(task.args.get("msg", "Hello world!"), task.origin)
     return Produced({"changed": False, "msg": msg}, output=_show(msg))
 

@@ -99,6 +99,9 @@ class HostRun(SpecialTasks):
 
     async def sync(self, level: int) -> None:
         """Gather and plan (GATHER) or also apply (APPLY) everything pending."""
+        import os, traceback
+        if os.environ.get("PBTRACE") and self.state.name == "lab1":
+            print("SYNC", level, self.state.round_trips, [r.name for r in self.pipe.records], traceback.extract_stack()[-2].lineno)
         try:
             if level >= APPLY:
                 await self.pipe.apply()

@@ -169,14 +169,18 @@ def split_args(text: str) -> list[str]:
     return words
 
 
+_ESCAPES = re.compile(r"\\(?:[\\'\"abfnrtv]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[0-7]{1,3})")
+
+
+def _decode_escapes(value: str) -> str:
+    """Backslash escapes in a ``k=v`` value (``\\n`` is a newline), like Ansible."""
+    return _ESCAPES.sub(lambda m: m.group(0).encode("ascii").decode("unicode_escape"), value)
+
+
 def _unquote(value: str) -> str:
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        try:
-            parts = shlex.split(value)
-        except ValueError:
-            return value[1:-1]
-        return parts[0] if len(parts) == 1 else value[1:-1]
-    return value
+        value = value[1:-1]
+    return _decode_escapes(value)
 
 
 def parse_kv(text: str, *, free_form: bool) -> tuple[dict[str, Any], str | None]:

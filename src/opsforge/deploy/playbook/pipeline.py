@@ -81,7 +81,7 @@ class Pipeline:
                 if u.call is not None and not u.applied and not r.final]  # fmt: skip
 
     def opaque_pending(self) -> bool:
-        return any(u.call is not None and u.call.opaque and not r.check
+        return any(u.call is not None and u.call.opaque and not r.check and not r.read_only
                    and (u.change is None or not u.change.is_noop)
                    for r, u in self.unapplied())  # fmt: skip
 

@@ -81,6 +81,13 @@ class Record:
     notified: bool = False  # handlers already notified for this record
 
     @property
+    def read_only(self) -> bool:
+        """``changed_when: false``: the user says the task changes nothing."""
+        conds = self.changed_when
+        return conds is not None and len(conds) == 1 and str(conds[0]).strip().lower() in (
+            "false", "no", "0", "{{ false }}")
+
+    @property
     def final(self) -> bool:
         return self.status is not None
 

@@ -199,8 +199,9 @@ class SpecialTasks:
             future = asyncio.get_running_loop().create_future()
             self.pr.run_once[key] = future
             try:
-                await self.sync(APPLY)
-                await self._alone(record, self.pipe)
+                if any(u.call is not None for u in record.units):
+                    await self.sync(APPLY)
+                    await self._alone(record, self.pipe)
             finally:
                 if not future.done():
                     future.set_result(record)

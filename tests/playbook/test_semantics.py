@@ -1,0 +1,285 @@
+"""What a playbook does, against local hosts: variables, loops, conditions, registers,
+handlers, blocks, tags, check mode, failures naming the task's file:line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import Runner
+
+PRECEDENCE = """
+- hosts: all
+  gather_facts: false
+  vars:
+    from_play: play
+    over_inventory: play
+    over_play: play
+  vars_files: [vars.yml]
+  roles:
+    - role: r
+  tasks:
+    - set_fact:
+        over_task: set_fact
+    - name: show
+      debug:
+        msg: >-
+          {{ from_default }} {{ over_default }} {{ over_inventory }} {{ over_play }}
+          {{ over_role_vars }} {{ over_task }} {{ extra }} {{ from_vars_file }}
+      vars:
+        over_task: task
+        over_role_vars: task
+"""
+
+
+def test_variable_precedence(run_pb: Runner) -> None:
+    result = run_pb(
+        PRECEDENCE,
+        files={
+            "vars.yml": "from_vars_file: file\nover_play: vars_file\n",
+            "roles/r/defaults/main.yml": "from_default: default\nover_default: default\n"
+                                         "over_inventory: default\n",
+            "roles/r/vars/main.yml": "over_role_vars: role_vars\n",
+            "roles/r/tasks/main.yml": "- debug: msg=role\n",
+        },
+        host_vars={"over_default": "inventory", "over_inventory": "inventory",
+                   "extra": "inventory"},
+        extra_vars={"extra": "extra"},
+    )  # fmt: skip
+    assert result.output("show") == (
+        "default inventory play vars_file task set_fact extra file"
+    )
+
+
+def test_lazy_vars_and_omit(run_pb: Runner, tmp_path: Path) -> None:
+    result = run_pb(
+        """
+        - hosts: all
+          gather_facts: false
+          vars:
+            base: "{{ target }}/{{ inventory_hostname }}"
+            broken: "{{ nowhere }}"
+            path: "{{ base }}/f"
+          tasks:
+            - file: path={{ base }} state=directory
+            - copy:
+                content: "x\\n"
+                dest: "{{ path }}"
+                mode: "{{ the_mode | default(omit) }}"
+        """
+    )
+    assert result.summary.ok
+    assert (tmp_path / "target/h1/f").read_text() == "x\n"
+
+
+def test_loops_when_and_register(run_pb: Runner, tmp_path: Path) -> None:
+    result = run_pb(
+        """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - command: echo {{ item }}
+              loop: [a, b, c]
+              when: item != 'b'
+              register: out
+              changed_when: false
+            - name: results
+              debug:
+                msg: "{{ out.results | map(attribute='stdout') | select('defined') | list }}"
+            - name: skipped
+              debug:
+                msg: "{{ out.results[1].skipped }}"
+            - name: dict
+              debug: msg="{{ item.key }}={{ item.value }}"
+              with_dict: {x: 1}
+            - name: sequence
+              debug: msg={{ item }}
+              with_sequence: start=1 end=3 format=n%d
+              loop_control: {index_var: i, label: "{{ i }}"}
+            - name: subelements
+              debug: msg="{{ item.0.name }}:{{ item.1 }}"
+              with_subelements:
+                - [{name: u, keys: [k1, k2]}]
+                - keys
+            - name: fact from a register
+              set_fact:
+                joined: "{{ out.results | rejectattr('skipped', 'defined') | map(attribute='stdout') | join('+') }}"
+            - name: final
+              debug: var=joined
+        """
+    )
+    assert result.output("results") == '[\n  "a",\n  "c"\n]'
+    assert result.output("skipped") == "true"
+    assert result.output("dict") == "[{'key': 'x', 'value': 1}] x=1"
+    assert result.output("sequence") == "[0] n1\n[1] n2\n[2] n3"
+    lines = result.output("subelements").splitlines()
+    assert [line.rsplit(" ", 1)[1] for line in lines] == ["u:k1", "u:k2"]
+    assert result.output("final") == 'joined: "a+c"'
+
+
+def test_handlers_notify_listen_and_flush(run_pb: Runner, tmp_path: Path) -> None:
+    playbook = """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - copy: content=v1 dest={{ target }}/conf
+              notify: [restart]
+            - copy: content=x dest={{ target }}/other
+              notify: unused
+            - meta: flush_handlers
+            - name: after flush
+              shell: cat {{ target }}/log
+              register: log
+              changed_when: false
+            - debug: var=log.stdout_lines
+          handlers:
+            - name: restart
+              shell: echo restart >> {{ target }}/log
+            - name: also on restart
+              listen: restart
+              shell: echo listener >> {{ target }}/log
+            - name: unused
+              shell: echo unused >> {{ target }}/log
+        """
+    first = run_pb(playbook.replace("notify: unused", "notify: unused\n              when: false"))
+    assert (tmp_path / "target/log").read_text() == "restart\nlistener\n"
+    assert first.status("restart") == "changed"
+    second = run_pb(playbook.replace("notify: unused", "notify: unused\n              when: false"))
+    assert (tmp_path / "target/log").read_text() == "restart\nlistener\n"
+    assert not [e for e in second.ops() if e.handler]
+
+
+def test_block_rescue_always(run_pb: Runner, tmp_path: Path) -> None:
+    result = run_pb(
+        """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - block:
+                - set_fact: {before: 1}
+                - name: boom
+                  command: /bin/false
+                - set_fact: {never: 1}
+              rescue:
+                - name: in rescue
+                  debug: msg="rescued {{ ansible_failed_task.name }} never={{ never is defined }}"
+              always:
+                - name: in always
+                  debug: msg=always
+            - block:
+                - name: fails hard
+                  fail: msg="stop here"
+              always:
+                - name: second always
+                  debug: msg=still
+            - name: not reached
+              debug: msg=no
+        """
+    )
+    assert result.output("in rescue") == "rescued boom never=False"
+    assert result.status("in always") == "ok"
+    assert result.status("second always") == "ok"
+    assert "not reached" not in [e.name for e in result.ops()]
+    assert not result.summary.ok
+    assert "stop here" in result.outcomes["h1"].message
+
+
+def test_missing_variable_fails_the_task_at_its_line(run_pb: Runner) -> None:
+    result = run_pb(
+        """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - debug: msg=ok
+            - name: uses a missing var
+              copy:
+                content: "{{ nope }}"
+                dest: /tmp/never
+        """
+    )
+    failed = [e for e in result.ops() if e.status == "failed"]
+    assert len(failed) == 1
+    assert "site.yml:6" in failed[0].output
+    assert "'nope' is undefined" in failed[0].output
+
+
+def test_tags_always_and_never(run_pb: Runner) -> None:
+    playbook = """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - {name: a, debug: {msg: a}, tags: [one]}
+            - {name: b, debug: {msg: b}, tags: [two]}
+            - {name: c, debug: {msg: c}, tags: [always]}
+            - {name: d, debug: {msg: d}, tags: [never, debug]}
+        """
+    names = [e.name for e in run_pb(playbook, tags=frozenset({"one"})).ops()]
+    assert names == ["a", "c"]
+    names = [e.name for e in run_pb(playbook, skip_tags=frozenset({"one"})).ops()]
+    assert names == ["b", "c"]
+    names = [e.name for e in run_pb(playbook, tags=frozenset({"debug"})).ops()]
+    assert names == ["c", "d"]
+
+
+def test_check_mode_changes_nothing(run_pb: Runner, tmp_path: Path) -> None:
+    playbook = """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - copy: content=hi dest={{ target }}/f
+            - command: touch {{ target }}/cmd
+            - name: runs anyway
+              command: touch {{ target }}/forced
+              check_mode: false
+        """
+    result = run_pb(playbook, check=True)
+    assert result.status("copy") == "would_change"
+    assert result.status("command") == "skipped"
+    assert sorted(p.name for p in (tmp_path / "target").iterdir()) == ["forced"]
+
+
+def test_until_retries(run_pb: Runner, tmp_path: Path) -> None:
+    result = run_pb(
+        """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - shell: echo x >> {{ target }}/n; wc -l < {{ target }}/n
+              register: n
+              until: n.stdout | int >= 3
+              retries: 5
+              delay: 0
+            - debug: msg="{{ n.attempts }}"
+        """
+    )
+    assert result.output("debug") == "3"
+
+
+def test_round_trips_for_independent_tasks(run_pb: Runner) -> None:
+    tasks = "\n".join(
+        f"    - copy: content=v{i} dest={{{{ target }}}}/f{i}\n" for i in range(20)
+    )
+    result = run_pb(f"- hosts: all\n  gather_facts: true\n  tasks:\n{tasks}"
+                    "    - shell: echo done\n      changed_when: false\n")  # fmt: skip
+    assert result.trips() == 2  # facts (with the system fact), then one script
+    again = run_pb(f"- hosts: all\n  gather_facts: true\n  tasks:\n{tasks}")
+    assert again.trips() == 1  # facts only: nothing to change
+
+
+@pytest.mark.parametrize("serial", [1, "50%"])
+def test_serial_and_run_once(run_pb: Runner, serial: object) -> None:
+    result = run_pb(
+        f"""
+        - hosts: all
+          gather_facts: false
+          serial: {serial!r}
+          tasks:
+            - set_fact: {{picked: "{{{{ inventory_hostname }}}}"}}
+              run_once: true
+            - name: show
+              debug: var=picked
+        """,
+        hosts=2,
+    )
+    assert result.output("show", "h1") == 'picked: "h1"'
