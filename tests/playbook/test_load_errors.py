@@ -161,7 +161,8 @@ def test_load_error_names_file_and_line(
     tmp_path: Path, text: str, file: str, line: int | None, message: str
 ) -> None:
     error = _error(tmp_path, text)
-    assert error.path is not None and Path(error.path).name == file
+    assert error.path is not None
+    assert Path(error.path).name == file
     if line is not None:
         assert error.line == line, str(error)
     assert message in str(error)
@@ -181,7 +182,8 @@ def test_error_inside_a_role_names_the_role_file(tmp_path: Path) -> None:
               becom: true
             """},
     )  # fmt: skip
-    assert error.path is not None and error.path.endswith("roles/web/tasks/main.yml")
+    assert error.path is not None
+    assert error.path.endswith("roles/web/tasks/main.yml")
     assert error.line == 4
     assert "unknown keyword 'becom'" in str(error)
 
@@ -196,7 +198,8 @@ def test_template_syntax_error_names_the_template(tmp_path: Path) -> None:
         """,
         files={"templates/app.j2": "line one\n{% if x %}\nno end\n"},
     )
-    assert error.path is not None and error.path.endswith("app.j2")
+    assert error.path is not None
+    assert error.path.endswith("app.j2")
 
 
 def test_wrong_vault_password(tmp_path: Path) -> None:

@@ -47,9 +47,7 @@ def test_variable_precedence(run_pb: Runner) -> None:
                    "extra": "inventory"},
         extra_vars={"extra": "extra"},
     )  # fmt: skip
-    assert result.output("show") == (
-        "default inventory play vars_file task set_fact extra file"
-    )
+    assert result.output("show") == ("default inventory play vars_file task set_fact extra file")
 
 
 def test_lazy_vars_and_omit(run_pb: Runner, tmp_path: Path) -> None:
@@ -104,7 +102,8 @@ def test_loops_when_and_register(run_pb: Runner, tmp_path: Path) -> None:
                 - keys
             - name: fact from a register
               set_fact:
-                joined: "{{ out.results | rejectattr('skipped', 'defined') | map(attribute='stdout') | join('+') }}"
+                joined: "{{ out.results | rejectattr('skipped', 'defined')
+                            | map(attribute='stdout') | join('+') }}"
             - name: final
               debug: var=joined
         """
@@ -257,9 +256,7 @@ def test_until_retries(run_pb: Runner, tmp_path: Path) -> None:
 
 
 def test_round_trips_for_independent_tasks(run_pb: Runner) -> None:
-    tasks = "\n".join(
-        f"    - copy: content=v{i} dest={{{{ target }}}}/f{i}\n" for i in range(20)
-    )
+    tasks = "\n".join(f"    - copy: content=v{i} dest={{{{ target }}}}/f{i}\n" for i in range(20))
     result = run_pb(f"- hosts: all\n  gather_facts: true\n  tasks:\n{tasks}"
                     "    - shell: echo done\n      changed_when: false\n")  # fmt: skip
     assert result.trips() == 2  # facts (with the system fact), then one script

@@ -77,7 +77,7 @@ def parse_extra_vars(values: Sequence[str], secrets: VaultSecrets) -> dict[str, 
         elif text.startswith(("{", "[")):
             data = load_text(text, secrets, "<extra vars>")
         else:
-            data, rest = parse_kv(text, free_form=False)
+            data, _ = parse_kv(text, free_form=False)
             if "_raw_params" in data:
                 raise UsageError(f"-e {value!r}: expected key=value, JSON/YAML or @file")
         if not isinstance(data, Mapping):

@@ -13,12 +13,14 @@ state is restored to what it was before it, and the failure goes to the nearest
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from opsforge.connectors.base import Connector
 from opsforge.deploy.events import OperationResult, OpStatus
+from opsforge.deploy.playbook import special as special_tasks
 from opsforge.deploy.playbook.args import as_bool, as_float, as_int, as_str
 from opsforge.deploy.playbook.controller import TaskFailure, run_controller
 from opsforge.deploy.playbook.host_vars import SpaceBuilder
@@ -28,7 +30,6 @@ from opsforge.deploy.playbook.model import Task
 from opsforge.deploy.playbook.modules import BuildEnv, lookup_module
 from opsforge.deploy.playbook.pipeline import Pipeline, TaskFailedAt
 from opsforge.deploy.playbook.record import Record, Snapshot, Unit
-from opsforge.deploy.playbook.special import SpecialTasks
 from opsforge.deploy.playbook.state import HostState, PlayRun
 from opsforge.deploy.playbook.variables import APPLY, GATHER, NeedsSync, Pending, VarSpace
 from opsforge.deploy.playbook.walker import Cursor, Failure, HostFailed, advance, fail, start
@@ -57,7 +58,7 @@ def selected(tags: frozenset[str], only: frozenset[str], skip: frozenset[str]) -
     return bool(tags & only or ("tagged" in only and tags) or ("untagged" in only and not tags))
 
 
-class HostRun(SpecialTasks):
+class HostRun:
     """Runs one play on one host (see the module docstring)."""
 
     def __init__(self, play_run: PlayRun, state: HostState, conn: Connector,
@@ -91,17 +92,12 @@ class HostRun(SpecialTasks):
             except Rewind as rewind:
                 cursor = rewind.cursor
             except HostFailed:
-                try:
+                with contextlib.suppress(Rewind, HostFailed):
                     await self.sync(APPLY)  # always sections queued before the end
-                except (Rewind, HostFailed):
-                    pass
                 raise
 
     async def sync(self, level: int) -> None:
         """Gather and plan (GATHER) or also apply (APPLY) everything pending."""
-        import os, traceback
-        if os.environ.get("PBTRACE") and self.state.name == "lab1":
-            print("SYNC", level, self.state.round_trips, [r.name for r in self.pipe.records], traceback.extract_stack()[-2].lineno)
         try:
             if level >= APPLY:
                 await self.pipe.apply()
@@ -112,7 +108,7 @@ class HostRun(SpecialTasks):
 
     async def step(self, task: Task, cursor: Cursor) -> Cursor:
         if task.module == "meta":
-            return await self.meta(task, cursor)
+            return await special_tasks.meta(self, task, cursor)
         if not selected(task.tags, self.options.tags, self.options.skip_tags):
             return cursor
         snapshot = self.snapshot()
@@ -142,10 +138,8 @@ class HostRun(SpecialTasks):
         kw = task.keywords
         name = task.display_name
         if "{{" in name:
-            try:
+            with contextlib.suppress(OpsforgeError, NeedsSync):
                 name = as_str(space.render(name, task.origin))
-            except (OpsforgeError, NeedsSync):
-                pass
         check = self.options.check
         if "check_mode" in kw:
             check = as_bool(space.render(kw["check_mode"]), "check_mode")
@@ -181,7 +175,7 @@ class HostRun(SpecialTasks):
             raise InputError(f"unknown module '{task.module}'", path=task.origin)
         if spec.controller and task.module not in ("debug", "set_fact", "assert", "fail",
                                                    "include_vars"):  # fmt: skip
-            return await self.special(task, cursor, space, snapshot)
+            return await special_tasks.special(self, task, cursor, space, snapshot)
         items = loop_items(task, space)
         control = loop_control(task, space)
         record = self.new_record(task, cursor, snapshot, space, handler)
@@ -226,34 +220,36 @@ class HostRun(SpecialTasks):
     async def queue(self, record: Record, task: Task, space: VarSpace) -> Cursor:
         """Put a prepared record into the pipeline (or run it alone when it must)."""
         kw = task.keywords
+        calls = [u.call for u in record.units if u.call is not None]
+        if not calls:
+            if record.register:
+                self.state.facts[record.register] = record.registered()
+            record.finish()
+            self.pipe.add(record)
+            return record.cursor
         if kw.get("delegate_to") is not None:
             target = as_str(space.render(kw["delegate_to"]), "delegate_to")
             if target not in ("localhost", "127.0.0.1") and target != self.state.name:
                 raise InputError(f"delegate_to: only localhost is supported yet, not {target!r}")
             if target != self.state.name:
-                await self.run_delegated(record)
+                await special_tasks.run_delegated(self, record)
                 return record.cursor
         if kw.get("run_once") is not None and as_bool(space.render(kw["run_once"]), "run_once"):
-            await self.run_once(record)
+            await special_tasks.run_once(self, record)
             return record.cursor
         if kw.get("until") is not None:
-            await self.run_until(record, space)
+            await special_tasks.run_until(self, record, space)
             return record.cursor
         fresh = any(u.call is not None and (u.call.info or (isinstance(u.call, CommandCall)
                     and u.call.facts())) for u in record.units)  # fmt: skip
         if fresh and self.pipe.opaque_pending():
             await self.sync(APPLY)
-        calls = [u.call for u in record.units if u.call is not None]
-        after_apply = any(isinstance(c, CommandCall) and not (record.check and c.check_skips)
-                          for c in calls) or (record.ignore_errors and not record.check)  # fmt: skip
+        after_apply = any(
+            isinstance(c, CommandCall) and not (record.check and c.check_skips) for c in calls
+        ) or (record.ignore_errors and not record.check)
         if record.register:
-            if calls:
-                level = APPLY if after_apply else GATHER
-                self.state.facts[record.register] = Pending(level, record.register)
-            else:
-                self.state.facts[record.register] = record.registered()
-        if not calls:
-            record.finish()
+            level = APPLY if after_apply else GATHER
+            self.state.facts[record.register] = Pending(level, record.register)
         self.pipe.add(record)
         if record.failed_when is not None and after_apply:
             await self.sync(APPLY)  # a failure here must stop what comes next

@@ -321,10 +321,9 @@ register_module(ModuleSpec("command", _GUARD_PARAMS | _IGNORED | {"cmd", "argv"}
 register_module(ModuleSpec("shell", _GUARD_PARAMS | _IGNORED | {"cmd", "executable"}, _shell,
                            free_form=True))  # fmt: skip
 register_module(ModuleSpec("raw", frozenset({"executable"}), _raw, free_form=True))
-register_module(ModuleSpec("script", frozenset({"cmd", "chdir", "creates", "removes",
-                                                "executable"}), _script, free_form=True))  # fmt: skip
-register_module(ModuleSpec("wait_for", frozenset({"host", "port", "path", "state", "timeout",
-                                                  "delay", "sleep", "search_regex",
-                                                  "connect_timeout", "msg", "active_connection_states",
-                                                  "exclude_hosts"}), _wait_for))  # fmt: skip
+_SCRIPT_PARAMS = frozenset({"cmd", "chdir", "creates", "removes", "executable"})
+register_module(ModuleSpec("script", _SCRIPT_PARAMS, _script, free_form=True))
+_WAIT_PARAMS = {"host", "port", "path", "state", "timeout", "delay", "sleep", "search_regex",
+                "connect_timeout", "msg", "active_connection_states", "exclude_hosts"}  # fmt: skip
+register_module(ModuleSpec("wait_for", frozenset(_WAIT_PARAMS), _wait_for))
 register_module(ModuleSpec("pause", frozenset({"seconds", "minutes", "prompt", "echo"}), _pause))

@@ -135,7 +135,8 @@ class Pipeline:
 
     def _known_at_plan(self, record: Record, unit: Unit) -> None:
         call, change = unit.call, unit.change
-        assert call is not None and change is not None
+        assert call is not None
+        assert change is not None
         if record.check and call.check_skips and change.actions:
             unit.status = OpStatus.SKIPPED
             unit.skip_reason = "check mode: would run"
@@ -212,7 +213,8 @@ class Pipeline:
         ops = []
         for index, (record, unit) in enumerate(runnable):
             change = unit.change
-            assert change is not None and unit.call is not None
+            assert change is not None
+            assert unit.call is not None
             op = unit.call.op() or _Ran(unit.call.describe())
             may_fail = record.ignore_errors or record.failed_when is not None
             declared = Declared(op=op, name=record.name, become=record.become,
@@ -229,7 +231,8 @@ class Pipeline:
             unit.applied = True
             unit.exit_code = outcome.exit_code
             call, change = unit.call, unit.change
-            assert call is not None and change is not None
+            assert call is not None
+            assert change is not None
             if outcome.status == OpStatus.SKIPPED:
                 unit.status, unit.output = OpStatus.SKIPPED, outcome.output
                 unit.result = {"changed": False, "skipped": True, "msg": outcome.output}

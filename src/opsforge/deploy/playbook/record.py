@@ -84,8 +84,11 @@ class Record:
     def read_only(self) -> bool:
         """``changed_when: false``: the user says the task changes nothing."""
         conds = self.changed_when
-        return conds is not None and len(conds) == 1 and str(conds[0]).strip().lower() in (
-            "false", "no", "0", "{{ false }}")
+        return (
+            conds is not None
+            and len(conds) == 1
+            and str(conds[0]).strip().lower() in ("false", "no", "0", "{{ false }}")
+        )
 
     @property
     def final(self) -> bool:
@@ -162,9 +165,7 @@ class Record:
             commands=commands,
             reason=self.reason,
             output=output,
-            exit_code=next(
-                (u.exit_code for u in self.units if u.exit_code not in (None, 0)), None
-            ),  # fmt: skip
+            exit_code=next((u.exit_code for u in self.units if u.exit_code not in (None, 0)), None),
             origin=self.task.origin,
             handler=self.handler,
         )

@@ -100,7 +100,7 @@ def _forwarder(
     def forward(event: Event) -> None:
         if isinstance(event, RunStarted | RunFinished):
             return
-        event = dataclasses.replace(event, run_id=run_id)  # type: ignore[type-var]
+        event = dataclasses.replace(event, run_id=run_id)
         for subscriber in subscribers:
             try:
                 subscriber(event)
@@ -167,8 +167,11 @@ async def run_playbook(
     forward = _forwarder(run_id, subscribers)
     specs = {spec.name: spec for spec in run.specs}
     states = _states(run)
-    groups = {name: sorted(run.inventory.group_member_names(name),
-                           key=run.inventory.host_position) for name in run.inventory.groups}  # fmt: skip
+    position = run.inventory.host_position
+    groups = {
+        name: sorted(run.inventory.group_member_names(name), key=position)
+        for name in run.inventory.groups
+    }
     for subscriber in subscribers:
         try:
             subscriber(RunStarted(run_id=run_id, hosts=tuple(specs), steps=len(run.playbook.plays),

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from opsforge.deploy.facts.base import FactCache
+from opsforge.deploy.facts.base import Fact, FactCache
 from opsforge.deploy.facts.system import OsInfo, System, SystemInfo
 from opsforge.deploy.playbook.model import Play, Role
 from opsforge.deploy.playbook.variables import GATHER, HostVars, Pending
@@ -24,7 +24,9 @@ class PlayFacts(FactCache):
 
     def forget(self, *, keep_system: bool = True) -> None:
         system = System()
-        kept = {system: self._values[system]} if keep_system and system in self._values else {}
+        kept: dict[Fact[Any], Any] = {}
+        if keep_system and system in self._values:
+            kept[system] = self._values[system]
         self._values = kept
 
     def drop(self, facts: Any) -> None:

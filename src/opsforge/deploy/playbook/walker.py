@@ -44,7 +44,10 @@ class Frame:
     rescued: Failure | None = None  # the failure being rescued (in a rescue section)
 
     def children(self) -> tuple[Node, ...]:
-        return getattr(self.block, "tasks" if self.section == "block" else self.section)
+        block = self.block
+        if self.section == "block":
+            return block.tasks
+        return block.rescue if self.section == "rescue" else block.always
 
 
 Cursor = tuple[Frame, ...]

@@ -94,8 +94,8 @@ def _loader(secrets: VaultSecrets, path: str) -> type[yaml.SafeLoader]:
         return Unsafe(loader.construct_scalar(node))  # type: ignore[arg-type]
 
     cls: type[yaml.SafeLoader] = type("PlaybookLoader", (base,), {})
-    cls.add_constructor("tag:yaml.org,2002:map", mapping)  # type: ignore[arg-type]
-    cls.add_constructor("tag:yaml.org,2002:seq", sequence)  # type: ignore[arg-type]
+    cls.add_constructor("tag:yaml.org,2002:map", mapping)
+    cls.add_constructor("tag:yaml.org,2002:seq", sequence)
     cls.add_constructor("!unsafe", unsafe)
     return cls
 
