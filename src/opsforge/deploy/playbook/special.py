@@ -38,6 +38,8 @@ async def meta(self: HostRun, task: Task, cursor: Cursor) -> Cursor:
     if task.when and not all(space.truth(c.expr, c.origin) for c in task.when):
         return cursor
     if action == "flush_handlers":
+        if not task.keywords.get("implicit"):
+            await self.sync(APPLY)  # an explicit flush point: what came before has run
         await flush_handlers(self, cursor)
     elif action in ("end_host", "end_play", "end_batch"):
         await self.sync(APPLY)
