@@ -114,6 +114,8 @@ def test_read_only_facts_on_this_machine() -> None:
         SysctlValue("kernel.ostype"),
         SysctlValue("kernel.no_such_parameter"),
         ServiceStatus("opsforge-no-such-service"),
+        ServiceStatus("opsforge-no-such-service-2"),
+        ServiceStatus("ssh"),
         Crontab(None),
     ]
     if _has("apt-cache"):
@@ -129,9 +131,15 @@ def test_read_only_facts_on_this_machine() -> None:
     assert any(m.path == "/" for m in cache.get(Mounts()))
     assert cache.get(SysctlValue("kernel.ostype")) == "Linux"
     assert cache.get(SysctlValue("kernel.no_such_parameter")) is None
-    service = cache.get(ServiceStatus("opsforge-no-such-service"))
-    assert not service.exists
-    assert not service.running
+    for name in ("opsforge-no-such-service", "opsforge-no-such-service-2"):  # one batch
+        service = cache.get(ServiceStatus(name))
+        assert not service.exists
+        assert not service.running
+    ssh = cache.get(ServiceStatus("ssh"))
+    systemd = Path("/run/systemd/system").is_dir()
+    assert ssh.manager == ("systemd" if systemd else ssh.manager)
+    if not systemd:
+        assert ssh.exists == os.access("/etc/init.d/ssh", os.X_OK)
     assert cache.get(RpmPackages()) is None or _has("rpm")
     debs = cache.get(DebPackages())
     if _has("dpkg-query"):

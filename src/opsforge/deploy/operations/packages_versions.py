@@ -124,6 +124,14 @@ def pep440_key(version: str) -> Key:
     return (int(m["epoch"] or 0), _release(m["release"]), pre, post, dev, local)
 
 
+def _is_pre(key: Key) -> bool:
+    return key[2] != (3, 0) or key[4] != (1, 0)
+
+
+def _is_post(key: Key) -> bool:
+    return key[3] != (-1,)
+
+
 def _public(version: str) -> str:
     return version.split("+", 1)[0]
 
@@ -156,8 +164,9 @@ def _one(version: str, op: str, wanted: str) -> bool:
         matched = _prefix_match(version, wanted[:-2])
         return matched if op == "==" else not matched
     have, want = pep440_key(version), pep440_key(wanted)
-    if "+" not in wanted and op in ("==", "!="):
-        have = pep440_key(_public(version))
+    public = pep440_key(_public(version))
+    if "+" not in wanted and op in ("==", "!=", ">=", "<="):
+        have = public
     if op == "==":
         return have == want
     if op == "!=":
@@ -166,10 +175,16 @@ def _one(version: str, op: str, wanted: str) -> bool:
         return have >= want
     if op == "<=":
         return have <= want
-    if op == ">":
-        return have > want
-    if op == "<":
-        return have < want
+    same_base = have[:2] == want[:2]
+    if op == ">":  # not a post-release or a local version of the one named
+        if not have > want:
+            return False
+        post_of_it = _is_post(have) and not _is_post(want)
+        return not (same_base and (post_of_it or bool(have[5])))
+    if op == "<":  # not a pre-release of the one named
+        if not have < want:
+            return False
+        return not (same_base and _is_pre(have) and not _is_pre(want))
     if op == "~=":
         release = wanted.split("+")[0]
         m = _PEP440.match(release)

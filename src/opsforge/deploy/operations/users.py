@@ -204,8 +204,9 @@ class User(Operation):
         group_after = dict(groups)
         if self.groups is not None:
             own = {g.name for g in groups.values() if self.user in g.members}
-            own.discard(_group_name(groups, new.gid))
-            wanted = set(self.groups)
+            primary_name = _group_name(groups, new.gid)
+            own.discard(primary_name)  # the primary group is not a supplementary one,
+            wanted = set(self.groups) - {primary_name}  # on either side (as Ansible)
             if (wanted - own) if self.append else (wanted != own):
                 final = own | wanted if self.append else wanted
                 if self.append:
