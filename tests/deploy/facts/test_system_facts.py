@@ -10,6 +10,7 @@ import importlib
 import os
 import re
 import socket
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,18 @@ import yaml
 
 from opsforge.connectors.local import LocalConnector
 from opsforge.deploy.facts.base import Fact, FactCache
+from opsforge.deploy.facts.git import GitCheckout
 from opsforge.deploy.facts.packages import (
+    ApkPackages,
+    ApkUpgrades,
     AptCacheAge,
     AptPolicy,
     DebPackages,
+    DnfUpdates,
     PackageManager,
     RpmPackages,
 )
+from opsforge.deploy.facts.packages_pip import PipDryRun, PipPackages
 from opsforge.deploy.facts.services import ServiceStatus
 from opsforge.deploy.facts.system_state import Crontab, Hostname, Mounts, SysctlValue
 from opsforge.deploy.facts.users import AuthorizedKeys, Groups, PasswordHash, Users
@@ -85,6 +91,29 @@ def test_parse_errors_never_show_a_password_hash() -> None:
         assert "leak" not in repr(value)
 
 
+def _every_command() -> list[Fact[Any]]:
+    odd = 'it\'s a "path" with spaces'
+    return [
+        DebPackages(), RpmPackages(), ApkPackages(), AptCacheAge(), PackageManager(),
+        AptPolicy(("a", "b")), DnfUpdates(("a",)), ApkUpgrades(("a",)),
+        PipPackages(f"/{odd}"), PipPackages(None, "pip3"), PipDryRun("-U x", f"/{odd}", None, "/"),
+        ServiceStatus("x"), Users(), Groups(), PasswordHash("x"), AuthorizedKeys("x"),
+        AuthorizedKeys("x", "~/k"), AuthorizedKeys("x", f"/{odd}"), Crontab(None), Crontab("x"),
+        SysctlValue("a.b"), Hostname(), Mounts(),
+        GitCheckout(f"/{odd}", f"/{odd}.git"), GitCheckout("/d", "/r", "v1", update=False),
+        GitCheckout("/d", "r", "a" * 40, accept_hostkey=True, key_file=f"/{odd}"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("fact", _every_command(), ids=repr)
+def test_every_command_is_valid_sh(fact: Fact[Any]) -> None:
+    """Branches this machine cannot take (systemd, OpenRC, dnf, apk) are still valid sh."""
+    for command in (fact.command(), type(fact).command_many([fact, fact])):
+        if command is not None:
+            checked = subprocess.run(["sh", "-n"], input=command, text=True, capture_output=True)
+            assert checked.returncode == 0, checked.stderr
+
+
 def _gather(*wanted: Fact[Any]) -> FactCache:
     async def main() -> FactCache:
         cache = FactCache("local")
@@ -117,6 +146,9 @@ def test_read_only_facts_on_this_machine() -> None:
         ServiceStatus("opsforge-no-such-service-2"),
         ServiceStatus("ssh"),
         Crontab(None),
+        ApkPackages(),
+        DnfUpdates(("bash",)),
+        ApkUpgrades(("bash",)),
     ]
     if _has("apt-cache"):
         wanted += [AptPolicy(("bash",)), AptPolicy(("coreutils", "opsforge-no-such-package"))]
@@ -154,6 +186,11 @@ def test_read_only_facts_on_this_machine() -> None:
         known = cache.get(AptPolicy(("coreutils", "opsforge-no-such-package")))
         assert known is not None
         assert set(known) == {"coreutils"}
+    if not _has("apk"):
+        assert cache.get(ApkPackages()) is None
+        assert cache.get(ApkUpgrades(("bash",))) is None
+    if not (_has("dnf") or _has("yum")):
+        assert cache.get(DnfUpdates(("bash",))) is None
     if not _has("crontab"):
         assert cache.get(Crontab(None)) is None
     if os.geteuid() == 0:
