@@ -192,7 +192,12 @@ class _Init(_Control):
     def enable(self, on: bool) -> list[Command]:
         if self.info.manager == "openrc":
             return [Command.build("rc-update", "add" if on else "del", self.name, "default")]
-        return [Command.build("update-rc.d", self.name, "enable" if on else "disable")]
+        # enable/disable only edit existing rc links: a script never installed with
+        # "defaults" has none (update-rc.d aborts), so make them first (as Ansible does)
+        return [
+            Command.build("update-rc.d", self.name, "defaults"),
+            Command.build("update-rc.d", self.name, "enable" if on else "disable"),
+        ]
 
 
 def _state(state: str | None, running: bool | None) -> str | None:
