@@ -229,3 +229,49 @@ def _clean(hosts: DebianHostsInfo, tmp_path: Path, wanted: str) -> None:
     assert MOUNT not in inside(hosts, "cat /proc/mounts; cat /etc/fstab")
     counts, _, err = apply(tmp_path, hosts, CLEAN)
     assert counts == {"ok": 7}, (counts, err)
+
+
+BECOME = f"""
+from opsforge.deploy.operations import system, users
+
+
+def deploy(host):
+    users.user(host, "opsforge-bt", password="{HASH}", become=True)
+    system.cron(host, "opsforge-bt-job", "/bin/true", minute="9", user="root", become=True)
+"""
+LOGIN = "opsforge-low"
+
+
+def test_facts_that_need_root_are_read_with_the_operations_become(
+    debian_hosts: DebianHostsInfo, tmp_path: Path
+) -> None:
+    """An unprivileged login with sudo: the shadow hash and root's crontab are read as root
+    (the operations' become), so the second apply sees what the first one did."""
+    import yaml
+
+    hosts = debian_hosts
+    hosts.run_on_host(
+        HOST,
+        f"useradd -m -s /bin/sh {LOGIN} && install -d -m 700 -o {LOGIN} /home/{LOGIN}/.ssh && "
+        f"install -m 600 -o {LOGIN} /root/.ssh/authorized_keys /home/{LOGIN}/.ssh/ && "
+        f"echo '{LOGIN} ALL=(ALL) NOPASSWD: ALL' >/etc/sudoers.d/{LOGIN}",
+        check=True,
+    )
+    data = yaml.safe_load(hosts.inventory.read_text())
+    data["all"]["hosts"][HOST]["ansible_user"] = LOGIN
+    inventory = tmp_path / "low.yml"
+    inventory.write_text(yaml.safe_dump(data, sort_keys=False))
+    try:
+        assert hosts.run_on_host(HOST, f"su {LOGIN} -c 'cat /etc/shadow'").returncode != 0
+        counts, _, err = apply(tmp_path, hosts, BECOME, inventory=inventory)
+        assert counts == {"changed": 2}, (counts, err)
+        assert inside(hosts, "getent shadow opsforge-bt").split(":")[1] == HASH
+        assert "#Ansible: opsforge-bt-job" in inside(hosts, "crontab -l -u root")
+        counts, _, err = apply(tmp_path, hosts, BECOME, inventory=inventory)
+        assert counts == {"ok": 2}, (counts, err)
+    finally:
+        hosts.run_on_host(
+            HOST,
+            f"userdel -r opsforge-bt; userdel -r {LOGIN}; rm -f /etc/sudoers.d/{LOGIN}; "
+            "crontab -r -u root; true",
+        )

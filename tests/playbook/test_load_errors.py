@@ -55,9 +55,36 @@ CASES = [
         """
         - hosts: all
           tasks:
-            - apt: name=nginx
+            - apt_repository: repo=x
         """,
-        "site.yml", 3, "module 'apt' is not supported yet", id="module-not-yet",
+        "site.yml", 3, "module 'apt_repository' is not supported yet", id="module-not-yet",
+    ),
+    pytest.param(
+        """
+        - hosts: all
+          tasks:
+            - debug: msg=hi
+            - ansible.builtin.apt:
+                name: nginx
+                autoremove: true
+        """,
+        "site.yml", 4, "apt: parameter 'autoremove': not supported yet", id="apt-unsupported",
+    ),
+    pytest.param(
+        """
+        - hosts: all
+          tasks:
+            - ansible.posix.mount: {path: /x, state: mounted, boot: false}
+        """,
+        "site.yml", 3, "mount: parameter 'boot': not supported yet", id="mount-unsupported",
+    ),
+    pytest.param(
+        """
+        - hosts: all
+          tasks:
+            - user: name=x generate_ssh_key=yes
+        """,
+        "site.yml", 3, "user: parameter 'generate_ssh_key'", id="user-unsupported",
     ),
     pytest.param(
         """

@@ -1,8 +1,8 @@
 """Read and plan for one host: evaluate the deploy, gather facts once, plan every operation.
 
 Round trips: the system fact only if the deploy reads ``host.facts`` (then the deploy
-is evaluated again), and one for every fact the operations need. Planning itself
-touches nothing.
+is evaluated again), and one for every fact the operations need — read with the become
+of the operations (see :func:`fact_groups`). Planning itself touches nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +19,15 @@ from opsforge.deploy.operation import Change, PlanEnv, TemplateRenderer
 from opsforge.errors import InputError, OpsforgeError, PlanError
 from opsforge.types import Become, HostSpec, Secret
 
-__all__ = ["DeployFunc", "DeploySettings", "HostPlan", "PlannedOp", "plan_host"]
+__all__ = [
+    "DeployFunc",
+    "DeploySettings",
+    "HostPlan",
+    "PlannedOp",
+    "fact_groups",
+    "gather_facts",
+    "plan_host",
+]
 
 #: A Python deploy: a function that receives the host context and declares operations.
 DeployFunc = Callable[[HostContext], Any]
@@ -138,10 +146,11 @@ async def plan_host(
         _evaluate(ctx, deploy, settings)
     _check_notify(ctx)
     active = [(d, _selected(d, settings)) for d in ctx.declared]
-    needed: list[Fact[Any]] = [f for d, why in active if not why for f in d.op.facts()]
+    wanted = [(d.become, d.op.facts()) for d, why in active if not why]
+    extra: list[Fact[Any]] = []
     if any(d.op.wants_system_facts(settings.templates) for d, why in active if not why):
-        needed.append(System())
-    await cache.gather(conn, needed)
+        extra.append(System())
+    await gather_facts(cache, conn, wanted, extra)
     env = PlanEnv(
         host=spec.name,
         variables=_variables(spec, groups, cache),
@@ -151,6 +160,47 @@ async def plan_host(
     )
     planned = _plan_all(active, cache, env)
     return HostPlan(spec.name, tuple(planned), cache.round_trips, env.secrets)
+
+
+def fact_groups(
+    wanted: Iterable[tuple[Become | None, Iterable[Fact[Any]]]],
+    extra: Iterable[Fact[Any]] = (),
+) -> list[tuple[Become | None, list[Fact[Any]]]]:
+    """Which facts to gather with which become: ``wanted`` is each operation's become with
+    the facts it reads, ``extra`` facts no operation declared (the system fact).
+
+    - no operation has a become: everything without (one round trip, as before);
+    - every operation that reads facts has the same become: everything with it (one
+      round trip: the facts of root-only files, the shadow hash, root's crontab are read
+      as the operations will see them);
+    - they disagree: the facts that need become (``Fact.needs_become``) of operations
+      that have one are read with the first become given; the rest without (two round
+      trips at most). Kept simple: a second become user's facts are read as the first's.
+    """
+    pairs = [(become, list(facts)) for become, facts in wanted]
+    pairs = [(become, facts) for become, facts in pairs if facts]
+    first = next((become for become, _ in pairs if become is not None), None)
+    every = [f for _, facts in pairs for f in facts] + list(extra)
+    if first is None:
+        return [(None, every)]
+    if all(become == first for become, _ in pairs):
+        return [(first, every)]
+    raised = {f for become, facts in pairs if become is not None for f in facts if f.needs_become}
+    return [
+        (first, [f for f in every if f in raised]),
+        (None, [f for f in every if f not in raised]),
+    ]
+
+
+async def gather_facts(
+    cache: FactCache,
+    conn: Connector,
+    wanted: Iterable[tuple[Become | None, Iterable[Fact[Any]]]],
+    extra: Iterable[Fact[Any]] = (),
+) -> None:
+    """Gather what :func:`fact_groups` says, one round trip per group with missing facts."""
+    for become, facts in fact_groups(wanted, extra):
+        await cache.gather(conn, facts, become=become)
 
 
 def _variables(spec: HostSpec, groups: tuple[str, ...], cache: FactCache) -> Mapping[str, Any]:

@@ -161,7 +161,10 @@ class Apt(Operation):
         stale = self._checks_age and (age is None or age > (self.cache_valid_time or 0))
         if self.state == "absent":
             return self._remove(installed, stale, age)
-        return self._install(installed, policy, stale, age, env)
+        # an earlier apt operation of this run updates the lists (its facts_after): what
+        # apt-cache knew before may be missing packages the update brings
+        refreshed = facts.has(AptCacheAge()) and facts.get(AptCacheAge()) == 0
+        return self._install(installed, policy, stale, age, env, refreshed)
 
     # ---- present / latest --------------------------------------------------------------
 
@@ -195,6 +198,7 @@ class Apt(Operation):
         stale: bool,
         age: int | None,
         env: PlanEnv,
+        refreshed: bool = False,
     ) -> Change:
         words: list[str] = []
         diff: list[DiffItem] = []
@@ -203,7 +207,7 @@ class Apt(Operation):
         for spec in self.packages:
             have = installed.get(spec.name)
             info = policy.get(spec.name)
-            if info is None and not stale and not (have and have.installed):
+            if info is None and not (stale or refreshed) and not (have and have.installed):
                 raise _refuse(
                     env,
                     f"no package {spec.name} is known to apt "

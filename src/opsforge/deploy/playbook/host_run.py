@@ -244,12 +244,17 @@ class HostRun:
                     and u.call.facts())) for u in record.units)  # fmt: skip
         if fresh and self.pipe.opaque_pending():
             await self.sync(APPLY)
+        elif any(c.sets_facts() for c in calls) and self.pipe.unapplied():
+            await self.sync(APPLY)  # getent reads the host as the tasks before it left it
         after_apply = any(
             isinstance(c, CommandCall) and not (record.check and c.check_skips) for c in calls
         ) or (record.ignore_errors and not record.check)
         if record.register:
             level = APPLY if after_apply else GATHER
             self.state.facts[record.register] = Pending(level, record.register)
+        for call in calls:  # getent: its facts are known once planned
+            for name in call.sets_facts():
+                self.state.facts[name] = Pending(GATHER, name)
         self.pipe.add(record)
         if record.failed_when is not None and after_apply:
             await self.sync(APPLY)  # a failure here must stop what comes next

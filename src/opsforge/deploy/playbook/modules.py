@@ -39,28 +39,11 @@ __all__ = [
 
 _PREFIXES = ("ansible.builtin.", "ansible.legacy.", "ansible.posix.", "community.general.")
 
-#: Ansible modules that other parts of opsforge will provide (system operations)
+#: Ansible modules known to Ansible that opsforge does not do yet
 NOT_YET = frozenset(
     {
-        "apt",
         "apt_key",
         "apt_repository",
-        "package",
-        "pip",
-        "dnf",
-        "yum",
-        "apk",
-        "service",
-        "systemd",
-        "systemd_service",
-        "user",
-        "group",
-        "getent",
-        "git",
-        "cron",
-        "hostname",
-        "sysctl",
-        "mount",
         "uri",
         "find",
         "known_hosts",
@@ -78,7 +61,6 @@ NOT_YET = frozenset(
         "debconf",
         "iptables",
         "ini_file",
-        "authorized_key",
         "archive",
         "assemble",
         "tempfile",
@@ -159,6 +141,10 @@ class ModuleCall(abc.ABC):
         """The operation behind the call (its ``kind`` names the event), if any."""
         return None
 
+    def sets_facts(self) -> tuple[str, ...]:
+        """Host variables its result's ``ansible_facts`` sets (known once planned)."""
+        return ()
+
 
 @dataclass
 class OpCall(ModuleCall):
@@ -226,7 +212,8 @@ def _builtins() -> None:
         import opsforge.deploy.playbook.mod_commands
         import opsforge.deploy.playbook.mod_controller
         import opsforge.deploy.playbook.mod_files
-        import opsforge.deploy.playbook.mod_info  # noqa: F401
+        import opsforge.deploy.playbook.mod_info
+        import opsforge.deploy.playbook.mod_system  # noqa: F401
 
 
 def lookup_module(name: str) -> ModuleSpec | None:

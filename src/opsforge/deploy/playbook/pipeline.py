@@ -21,7 +21,7 @@ from opsforge.deploy.events import OperationResult, OpStatus
 from opsforge.deploy.facts.base import Fact, FactCache
 from opsforge.deploy.facts.system import System
 from opsforge.deploy.operation import Change, Operation, PlanEnv
-from opsforge.deploy.planner import HostPlan, PlannedOp
+from opsforge.deploy.planner import HostPlan, PlannedOp, gather_facts
 from opsforge.deploy.playbook.modules import Output
 from opsforge.deploy.playbook.record import Record, Unit
 from opsforge.deploy.playbook.state import HostState
@@ -93,10 +93,14 @@ class Pipeline:
 
     async def plan(self) -> None:
         todo = [(r, u) for r, u in self.unapplied() if u.change is None]
-        needed: list[Fact[Any]] = [f for _, u in todo for f in u.call.facts()]  # type: ignore[union-attr]
+        wanted = [(r.become, u.call.facts()) for r, u in todo if u.call is not None]
+        extra: list[Fact[Any]] = []
         if self.want_system() and not self.state.cache.has(System()):
-            needed.append(System())
-        await self.state.cache.gather(self.conn, needed, become=self.gather_become)
+            extra.append(System())
+        if not wanted:  # the system fact alone: with the play's become, as before
+            await self.state.cache.gather(self.conn, extra, become=self.gather_become)
+        else:  # each task's become (play or task level), by the planner's rule
+            await gather_facts(self.state.cache, self.conn, wanted, extra)
         for record in dict.fromkeys(r for r, _ in todo):
             for unit in record.units:
                 if unit.call is None or unit.change is not None:
@@ -178,6 +182,9 @@ class Pipeline:
         """Once every unit's result is known: register it and notify handlers."""
         if any(u.call is not None and u.result is None for u in record.units):
             return
+        for unit in record.units:  # getent's getent_DATABASE
+            if unit.call is not None and unit.call.sets_facts() and unit.result:
+                self.state.facts.update(unit.result.get("ansible_facts") or {})
         if record.register:
             self.state.facts[record.register] = record.registered()
         if record.notify and not record.notified:
