@@ -15,6 +15,6 @@ A Python deploy is a module with a ``deploy(host)`` function that declares opera
 from __future__ import annotations
 
 from opsforge.deploy.context import HostContext
-from opsforge.deploy.operations import files, server
+from opsforge.deploy.operations import files, git, packages, server, services, system, users
 
-__all__ = ["HostContext", "files", "server"]
+__all__ = ["HostContext", "files", "git", "packages", "server", "services", "system", "users"]
