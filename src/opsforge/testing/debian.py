@@ -38,7 +38,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -53,7 +53,7 @@ from opsforge.testing.debian_cache import (
 )
 from opsforge.testing.debian_files import BOOT, SERVICE_NAME, write_host_files
 from opsforge.testing.lab import _children, _start_ticks
-from opsforge.types import ConnectOptions, HostKeyPolicy, HostSpec
+from opsforge.types import ConnectOptions, HostSpec
 
 __all__ = ["DebianHost", "DebianHosts", "DebianHostsInfo", "debian_hosts_unavailable"]
 
@@ -113,28 +113,16 @@ class DebianHostsInfo:
 
     def host_spec(self, name: str, **changes: object) -> HostSpec:
         host = self.host(name)
-        spec = HostSpec(
-            name=host.name,
-            address=host.address,
-            port=SSH_PORT,
-            user=self.user,
-            identity_files=(str(self.key_path),),
+        return lab_files.host_spec(
+            host.name, host.address, SSH_PORT, self.user, self.key_path, **changes
         )
-        return replace(spec, **changes)  # type: ignore[arg-type]
 
     def host_specs(self) -> list[HostSpec]:
         return [self.host_spec(host.name) for host in self.hosts]
 
     def connect_options(self, **changes: object) -> ConnectOptions:
         """Strict host key checking against the hosts' known_hosts; no agent."""
-        options = ConnectOptions(
-            connect_timeout=10.0,
-            host_key_policy=HostKeyPolicy.STRICT,
-            known_hosts=str(self.known_hosts),
-            ssh_config=str(self.ssh_config),
-            use_agent=False,
-        )
-        return replace(options, **changes)  # type: ignore[arg-type]
+        return lab_files.strict_options(self.known_hosts, self.ssh_config, **changes)
 
     def run_on_host(
         self,

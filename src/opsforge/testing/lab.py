@@ -20,13 +20,13 @@ import socket
 import subprocess
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from opsforge.errors import OpsforgeError
 from opsforge.testing import lab_files
-from opsforge.types import ConnectOptions, HostKeyPolicy, HostSpec
+from opsforge.types import ConnectOptions, HostSpec
 
 __all__ = ["LabError", "LabHost", "LabInfo", "SSHLab", "lab_down", "lab_status", "lab_up"]
 
@@ -93,28 +93,16 @@ class LabInfo:
 
     def host_spec(self, name: str, **changes: object) -> HostSpec:
         host = self.host(name)
-        spec = HostSpec(
-            name=host.name,
-            address=lab_files.LOOPBACK,
-            port=host.port,
-            user=self.user,
-            identity_files=(str(self.key_path),),
+        return lab_files.host_spec(
+            host.name, lab_files.LOOPBACK, host.port, self.user, self.key_path, **changes
         )
-        return replace(spec, **changes)  # type: ignore[arg-type]
 
     def host_specs(self) -> list[HostSpec]:
         return [self.host_spec(host.name) for host in self.hosts]
 
     def connect_options(self, **changes: object) -> ConnectOptions:
         """Strict host key checking against the lab's known_hosts; no agent; no ~/.ssh/config."""
-        options = ConnectOptions(
-            connect_timeout=10.0,
-            host_key_policy=HostKeyPolicy.STRICT,
-            known_hosts=str(self.known_hosts_path),
-            ssh_config=str(self.ssh_config_path),
-            use_agent=False,
-        )
-        return replace(options, **changes)  # type: ignore[arg-type]
+        return lab_files.strict_options(self.known_hosts_path, self.ssh_config_path, **changes)
 
 
 def _sshd_path() -> str:

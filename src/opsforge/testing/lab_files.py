@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import asyncssh
 import yaml
 
 from opsforge.connectors.known_hosts import known_hosts_line
+from opsforge.types import ConnectOptions, HostKeyPolicy, HostSpec
 
 __all__ = [
     "ensure_key",
@@ -184,3 +186,23 @@ def write_ssh_config(
         for address, (name, port) in zip(where, hosts, strict=True)
     ]
     _atomic_write(path, "\n".join(blocks))
+
+
+def host_spec(
+    name: str, address: str, port: int, user: str, key: Path, **changes: object
+) -> HostSpec:
+    """The HostSpec of a test host logging in with the generated key (``changes`` win)."""
+    spec = HostSpec(name=name, address=address, port=port, user=user, identity_files=(str(key),))
+    return replace(spec, **changes)  # type: ignore[arg-type]
+
+
+def strict_options(known_hosts: Path, ssh_config: Path, **changes: object) -> ConnectOptions:
+    """Strict host key checking against the test hosts' known_hosts; no agent."""
+    options = ConnectOptions(
+        connect_timeout=10.0,
+        host_key_policy=HostKeyPolicy.STRICT,
+        known_hosts=str(known_hosts),
+        ssh_config=str(ssh_config),
+        use_agent=False,
+    )
+    return replace(options, **changes)  # type: ignore[arg-type]
