@@ -49,7 +49,7 @@ def _run_playbook(path: Path, pattern: str, params: dict[str, Any]) -> None:
 
     secrets = _vault_secrets(params)
     extra_vars = parse_extra_vars(params["extra_vars"], secrets)
-    targets = resolve_targets(pattern, params)
+    targets = resolve_targets(pattern, params, secrets)
     assert targets.inventory is not None
     options = RunOptions(
         check=params["check"],
@@ -137,7 +137,7 @@ def apply_command(deploy: Path, pattern: str, **params: Any) -> None:
     """
     if deploy.suffix in (".yml", ".yaml"):
         _run_playbook(deploy, pattern, params)
-    targets = resolve_targets(pattern, params)
+    targets = resolve_targets(pattern, params, _vault_secrets(params))
     run = _load(deploy, targets, params)
 
     def build(pool: ConnectionPool) -> Plan:

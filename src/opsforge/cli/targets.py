@@ -19,6 +19,7 @@ from opsforge.cli.console import err_console
 from opsforge.errors import UsageError
 from opsforge.inventory import Inventory, load_inventory
 from opsforge.types import Become, ConnectOptions, HostKeyPolicy, HostSpec, Secret
+from opsforge.vault import VaultSecrets
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -155,7 +156,7 @@ def parse_serial(text: str | None) -> list[int | str] | None:
     return parts
 
 
-def load_sources(sources: tuple[str, ...]) -> Inventory:
+def load_sources(sources: tuple[str, ...], vault: VaultSecrets | None = None) -> Inventory:
     chosen = list(sources)
     if not chosen:
         for name in INVENTORY_ENV:
@@ -167,7 +168,7 @@ def load_sources(sources: tuple[str, ...]) -> Inventory:
             "no inventory: give -i FILE|DIR|host1,host2 (or set $OPSFORGE_INVENTORY); "
             "try 'opsforge lab up 3' for a local one"
         )
-    inventory = load_inventory(chosen)
+    inventory = load_inventory(chosen, vault=vault if vault else VaultSecrets.from_env())
     for warning in inventory.warnings:
         err_console.print(Text.assemble(("warning: ", "yellow"), warning))
     return inventory
@@ -182,9 +183,14 @@ def _become_password(ask: bool) -> Secret | None:
     return Secret(value) if value else None
 
 
-def resolve_targets(pattern: str, params: dict[str, Any]) -> Targets:
-    """Load the inventory, select hosts and apply the command-line overrides."""
-    inventory = load_sources(params["inventory"])
+def resolve_targets(
+    pattern: str, params: dict[str, Any], vault: VaultSecrets | None = None
+) -> Targets:
+    """Load the inventory, select hosts and apply the command-line overrides.
+
+    ``vault`` (else the vault password environment variables) decrypts vaulted
+    inventory files and values."""
+    inventory = load_sources(params["inventory"], vault)
     hosts = inventory.select(pattern, params.get("limit"))
     if not hosts:
         raise UsageError(f"pattern '{pattern}' matched no hosts")

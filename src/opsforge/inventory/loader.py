@@ -21,7 +21,8 @@ from opsforge.inventory.ini import parse_ini
 from opsforge.inventory.inventory import Inventory
 from opsforge.inventory.python_source import load_python_inventory
 from opsforge.inventory.vars_files import load_vars_dirs
-from opsforge.inventory.yaml_loader import load_yaml, read_source
+from opsforge.inventory.yaml_loader import VAULT_SECRETS, load_yaml, read_source
+from opsforge.vault import VaultSecrets
 
 __all__ = ["load_inventory"]
 
@@ -134,18 +135,25 @@ def _looks_like_yaml(text: str) -> bool:
     return False
 
 
-def load_inventory(sources: Sequence[str], *, cwd: Path | None = None) -> Inventory:
+def load_inventory(
+    sources: Sequence[str], *, cwd: Path | None = None, vault: VaultSecrets | None = None
+) -> Inventory:
     """Load and merge inventory sources, like ``ansible -i SRC -i SRC …``.
 
     ``sources`` are paths (relative to ``cwd``, default the current directory),
     or host lists such as ``"web1,web2:2222,"`` and ``"@local"``. Raises
     :class:`~opsforge.errors.InventoryError` naming the file and line of any problem.
+    ``vault`` decrypts vaulted files and ``!vault`` values (in memory, as ``Secret``).
     """
     if isinstance(sources, str):
         sources = [sources]
-    loader = _Loader(Path(cwd).absolute() if cwd is not None else Path.cwd())
-    for source in sources:
-        loader.source(os.fspath(source))
-    base_dirs = list(dict.fromkeys(loader.base_dirs))
-    load_vars_dirs(loader.builder, base_dirs, loader.display)
-    return loader.builder.build(cwd=loader.cwd, sources=tuple(sources))
+    token = VAULT_SECRETS.set(vault)
+    try:
+        loader = _Loader(Path(cwd).absolute() if cwd is not None else Path.cwd())
+        for source in sources:
+            loader.source(os.fspath(source))
+        base_dirs = list(dict.fromkeys(loader.base_dirs))
+        load_vars_dirs(loader.builder, base_dirs, loader.display)
+        return loader.builder.build(cwd=loader.cwd, sources=tuple(sources))
+    finally:
+        VAULT_SECRETS.reset(token)

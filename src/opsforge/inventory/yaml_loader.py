@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Hashable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from opsforge.errors import InventoryError
+from opsforge.errors import InventoryError, VaultError
+from opsforge.vault import VaultSecrets, vault_constructor
 
 __all__ = ["LineDict", "LineList", "key_line", "load_yaml", "node_line", "plain", "read_source"]
 
@@ -87,13 +89,22 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> Iterato
     data.extend(loader.construct_sequence(node))
 
 
+#: the vault passwords of the inventory being loaded (set by ``load_inventory``)
+VAULT_SECRETS: ContextVar[VaultSecrets | None] = ContextVar("inventory_vault", default=None)
+
+_GIVE_PASSWORD = (
+    "give the vault password "
+    "(--vault-password-file, $OPSFORGE_VAULT_PASSWORD or $ANSIBLE_VAULT_PASSWORD_FILE)"
+)
+_NO_VAULT = f"ansible-vault encrypted value: {_GIVE_PASSWORD}"
+
+
 def _construct_vault(loader: _LineLoader, node: yaml.Node) -> Any:
-    raise yaml.constructor.ConstructorError(
-        None,
-        None,
-        "ansible-vault encrypted values (!vault) are not supported yet",
-        node.start_mark,
-    )
+    secrets = VAULT_SECRETS.get()
+    if not secrets:
+        raise yaml.constructor.ConstructorError(None, None, _NO_VAULT, node.start_mark)
+    # decrypted in memory only, held as a Secret (shown as *** everywhere)
+    return vault_constructor(secrets, path=getattr(loader, "name", None))(loader, node)
 
 
 def _construct_unsafe(loader: _LineLoader, node: yaml.Node) -> Any:
@@ -124,11 +135,15 @@ def read_source(path: Path, display: str) -> str:
         line = data[: exc.start].count(b"\n") + 1
         raise InventoryError("not UTF-8 text", path=display, line=line) from exc
     if text.lstrip().startswith(_VAULT_HEADER):
-        raise InventoryError(
-            "file is encrypted with ansible-vault, which opsforge cannot decrypt yet",
-            path=display,
-            line=1,
-        )
+        secrets = VAULT_SECRETS.get()
+        if not secrets:
+            raise InventoryError(
+                f"file is encrypted with ansible-vault: {_GIVE_PASSWORD}", path=display, line=1
+            )
+        try:
+            return secrets.decrypt_text(data, path=display, line=1)
+        except VaultError as exc:
+            raise InventoryError(exc.message, path=display, line=1) from None
     return text
 
 
@@ -137,7 +152,7 @@ def _yaml_error(exc: yaml.YAMLError, display: str) -> InventoryError:
         mark = exc.problem_mark or exc.context_mark
         parts = [part for part in (exc.context, exc.problem) if part]
         line = mark.line + 1 if mark is not None else None
-        if exc.problem and "!vault" in exc.problem:
+        if exc.problem and "vault" in exc.problem:
             return InventoryError(exc.problem, path=display, line=line)
         message = "; ".join(parts) or "syntax error"
         return InventoryError(f"invalid YAML: {message}", path=display, line=line)
@@ -168,6 +183,8 @@ def load_yaml(text: str, display: str, *, json_first: bool = False) -> Any:
         if is_json:
             return parsed_json
         raise _yaml_error(exc, display) from exc
+    except VaultError as exc:  # a !vault value that does not decrypt
+        raise InventoryError(exc.message, path=display, line=exc.line) from None
     except RecursionError as exc:
         raise InventoryError("invalid YAML: nested too deeply", path=display) from exc
 
