@@ -189,14 +189,14 @@ def write_ssh_config(
 
 
 def host_spec(
-    name: str, address: str, port: int, user: str, key: Path, **changes: object
+    name: str, address: str, port: int, user: str, key: Path, /, **changes: object
 ) -> HostSpec:
     """The HostSpec of a test host logging in with the generated key (``changes`` win)."""
     spec = HostSpec(name=name, address=address, port=port, user=user, identity_files=(str(key),))
     return replace(spec, **changes)  # type: ignore[arg-type]
 
 
-def strict_options(known_hosts: Path, ssh_config: Path, **changes: object) -> ConnectOptions:
+def strict_options(known_hosts: Path, ssh_config: Path, /, **changes: object) -> ConnectOptions:
     """Strict host key checking against the test hosts' known_hosts; no agent."""
     options = ConnectOptions(
         connect_timeout=10.0,
