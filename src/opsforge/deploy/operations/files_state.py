@@ -134,8 +134,14 @@ class Directory(Operation):
             )
         if info is None:
             actions, diff = self.attrs.fixups(self.path, None, is_dir=True)
+            create = Command.build("mkdir", "-p", self.path)
+            mode = self.attrs.desired_mode(None, is_dir=True)
+            chmod = Command.build("chmod", f"{mode:04o}", self.path) if mode is not None else None
+            if actions and actions[0] == chmod:  # one process: the mode set at creation
+                create = Command.build("mkdir", "-p", "-m", f"{mode:04o}", self.path)
+                actions = actions[1:]
             return Change(
-                (Command.build("mkdir", "-p", self.path), *actions),
+                (create, *actions),
                 (DiffItem(self.path, None, "directory"), *diff),
                 facts_after=settled(self.path, predict(self.path, None, "directory", self.attrs)),
             )
