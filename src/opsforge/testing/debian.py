@@ -76,7 +76,7 @@ class DebianHost:
 
 
 @dataclass(frozen=True, slots=True)
-class DebianHostsInfo:
+class DebianHostsInfo(lab_files.HostFiles[DebianHost]):
     root: Path
     hosts: tuple[DebianHost, ...]
     cache: DebianCache
@@ -85,31 +85,9 @@ class DebianHostsInfo:
     state_file: Path = field(default=Path())
 
     @property
-    def key_path(self) -> Path:
-        return self.root / "client_ed25519"
-
-    @property
-    def inventory(self) -> Path:
-        return self.root / "inventory.yml"
-
-    @property
-    def known_hosts(self) -> Path:
-        return self.root / "known_hosts"
-
-    @property
-    def ssh_config(self) -> Path:
-        return self.root / "ssh_config"
-
-    @property
     def repo_packages(self) -> Mapping[str, tuple[str, ...]]:
         """Package -> versions (ascending) that ``apt-get`` on the hosts can install."""
         return self.cache.repo_packages
-
-    def host(self, name: str) -> DebianHost:
-        for host in self.hosts:
-            if host.name == name:
-                return host
-        raise KeyError(name)
 
     def host_spec(self, name: str, **changes: object) -> HostSpec:
         host = self.host(name)

@@ -51,45 +51,10 @@ class LabHost:
 
 
 @dataclass(frozen=True, slots=True)
-class LabInfo:
+class LabInfo(lab_files.HostFiles[LabHost]):
     root: Path
     user: str
     hosts: tuple[LabHost, ...]
-
-    @property
-    def key_path(self) -> Path:
-        return self.root / "client_ed25519"
-
-    @property
-    def inventory_path(self) -> Path:
-        return self.root / "inventory.yml"
-
-    @property
-    def known_hosts_path(self) -> Path:
-        return self.root / "known_hosts"
-
-    @property
-    def ssh_config_path(self) -> Path:
-        return self.root / "ssh_config"
-
-    # short aliases
-    @property
-    def key(self) -> Path:
-        return self.key_path
-
-    @property
-    def inventory(self) -> Path:
-        return self.inventory_path
-
-    @property
-    def known_hosts(self) -> Path:
-        return self.known_hosts_path
-
-    def host(self, name: str) -> LabHost:
-        for host in self.hosts:
-            if host.name == name:
-                return host
-        raise KeyError(name)
 
     def host_spec(self, name: str, **changes: object) -> HostSpec:
         host = self.host(name)

@@ -18,12 +18,15 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import asyncssh
 import yaml
 
 from opsforge.connectors.known_hosts import known_hosts_line
 from opsforge.types import ConnectOptions, HostKeyPolicy, HostSpec
+
+H = TypeVar("H")
 
 __all__ = [
     "ensure_key",
@@ -206,3 +209,52 @@ def strict_options(known_hosts: Path, ssh_config: Path, /, **changes: object) ->
         use_agent=False,
     )
     return replace(options, **changes)  # type: ignore[arg-type]
+
+
+class HostFiles(Generic[H]):
+    """The files a set of test hosts writes under ``root``, and lookup by host name
+    (shared by the local SSH lab and the Debian hosts)."""
+
+    __slots__ = ()
+
+    root: Path
+    hosts: tuple[H, ...]
+
+    @property
+    def key_path(self) -> Path:
+        return self.root / "client_ed25519"
+
+    @property
+    def inventory_path(self) -> Path:
+        return self.root / "inventory.yml"
+
+    @property
+    def known_hosts_path(self) -> Path:
+        return self.root / "known_hosts"
+
+    @property
+    def ssh_config_path(self) -> Path:
+        return self.root / "ssh_config"
+
+    # short aliases
+    @property
+    def key(self) -> Path:
+        return self.key_path
+
+    @property
+    def inventory(self) -> Path:
+        return self.inventory_path
+
+    @property
+    def known_hosts(self) -> Path:
+        return self.known_hosts_path
+
+    @property
+    def ssh_config(self) -> Path:
+        return self.ssh_config_path
+
+    def host(self, name: str) -> H:
+        for host in self.hosts:
+            if getattr(host, "name", None) == name:
+                return host
+        raise KeyError(name)
