@@ -14,6 +14,8 @@ command -v pgrep >/dev/null 2>&1 || need_apt+=(procps)
 if [ "$(id -u)" = 0 ]; then
   command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || need_apt+=(debootstrap)
   command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need_apt+=(iproute2)
+  # systemd test hosts boot the rootfs's systemd in a container
+  command -v systemd-nspawn >/dev/null 2>&1 || need_apt+=(systemd-container)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -57,3 +57,17 @@ def debian_hosts(
     the end. Tests that change a host put it back (hostname, users, packages, services)."""
     with DebianHosts(tmp_path_factory.mktemp("debian"), 2, cache=debian_cache) as info:
         yield info
+
+
+@pytest.fixture(scope="session")
+def systemd_host(
+    debian_cache: DebianCache, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DebianHostsInfo]:
+    """One Debian test host (sd1) that boots systemd under systemd-nspawn, in its own network
+    namespace with its own address and sshd (ssh.service). Tests put back what they change."""
+    if shutil.which("systemd-nspawn") is None:
+        pytest.skip("systemd-nspawn not installed (apt-get install systemd-container)")
+    with DebianHosts(
+        tmp_path_factory.mktemp("systemd"), 1, cache=debian_cache, prefix="sd", init="systemd"
+    ) as info:
+        yield info

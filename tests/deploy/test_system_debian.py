@@ -5,10 +5,6 @@ mounts). Every deploy converges on the first apply and changes nothing on the se
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -16,6 +12,8 @@ from typing import Any
 import pytest
 
 from opsforge.testing import DebianHostsInfo
+
+from .debian_apply import apply_cli
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -89,25 +87,9 @@ def apply(
     tmp_path: Path, hosts: DebianHostsInfo, source: str, *args: str, inventory: Path | None = None
 ) -> tuple[Counter[str], list[dict[str, Any]], str]:
     """``opsforge apply`` of ``source`` on deb1; the operation statuses, events, stderr."""
-    deploy = tmp_path / "deploy.py"
-    deploy.write_text(source)
-    env = dict(os.environ, OPSFORGE_STATE_DIR=str(tmp_path / "state"), NO_COLOR="1")
-    env.pop("OPSFORGE_INVENTORY", None)
-    proc = subprocess.run(
-        [
-            *(sys.executable, "-m", "opsforge", "apply", str(deploy), HOST),
-            *("-i", str(inventory or tmp_path / "inventory.yml"), "-o", "json", *args),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-        check=False,
+    return apply_cli(
+        tmp_path, HOST, source, *args, inventory=inventory or tmp_path / "inventory.yml"
     )
-    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    counts = Counter(e["status"] for e in events if e["kind"] == "operation")
-    return counts, events, proc.stderr
 
 
 def inside(hosts: DebianHostsInfo, command: str) -> str:

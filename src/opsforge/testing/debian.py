@@ -161,6 +161,22 @@ def _check_tools() -> None:
         raise DebianHostsError(reason)
 
 
+def _namespace_init(wrapper: int) -> int | None:
+    """The PID (as seen here) of the process below ``wrapper`` that is PID 1 of a new PID
+    namespace: ``unshare --fork``'s child, or the container's systemd below nspawn (which
+    forks through a short-lived helper first)."""
+    pending = _children(wrapper)
+    while pending:
+        pid = pending.pop()
+        with contextlib.suppress(OSError, StopIteration):
+            status = Path(f"/proc/{pid}/status").read_text()
+            nspids = next(ln for ln in status.splitlines() if ln.startswith("NSpid:")).split()
+            if len(nspids) > 2 and nspids[-1] == "1":
+                return pid
+        pending += _children(pid)
+    return None
+
+
 def _banner_ok(address: str) -> bool:
     try:
         with socket.create_connection((address, SSH_PORT), timeout=1.0) as sock:
@@ -181,9 +197,14 @@ class DebianHosts:
         include: Sequence[str] = DEFAULT_INCLUDE,
         repo_packages: Sequence[str] = DEFAULT_REPO_PACKAGES,
         prefix: str = "deb",
+        init: str = "sysv",
     ) -> None:
         """``cache``: an already built rootfs (else :func:`ensure_cache` for ``include`` and
-        ``repo_packages``, built on first use)."""
+        ``repo_packages``, built on first use). ``init``: ``"sysv"`` (a shell init that
+        starts sshd; services through /etc/init.d) or ``"systemd"`` (the rootfs's systemd
+        booted by ``systemd-nspawn``)."""
+        if init not in ("sysv", "systemd"):
+            raise DebianHostsError(f"Debian test hosts: init is sysv or systemd, not {init!r}")
         if n < 1:
             raise DebianHostsError(f"Debian test hosts: at least one host, not {n}")
         self.root = Path(root).absolute()
@@ -192,6 +213,7 @@ class DebianHosts:
         self.include = tuple(include)
         self.repo_packages = tuple(repo_packages)
         self.prefix = prefix
+        self.init = init
         self.info: DebianHostsInfo | None = None
         self._state: ns.RunState | None = None
         self._state_file: Path | None = None
@@ -270,20 +292,32 @@ class DebianHosts:
             address=host["address"],
             host_key=host_key,
             client_pub=client.with_name(client.name + ".pub"),
+            systemd=self.init == "systemd",
         )
 
     def _launch(self, cache: DebianCache, host: ns.HostState) -> None:
         ns.create_link(host["netns"], host["veth"], host["gateway"], host["address"])
         console = lab_files.host_dir(self.root, host["name"]) / "console.log"
+        if self.init == "systemd":
+            # nspawn's own namespaces (PID, mount, UTS, IPC) inside the host's network one;
+            # not under `ip netns exec`, whose fresh /sys has no cgroup hierarchy
+            boot = [
+                *("systemd-nspawn", "--quiet", "--boot", "--register=no", "--keep-unit"),
+                f"--network-namespace-path=/run/netns/{host['netns']}",
+                *("--directory", host["merged"], "--machine", host["netns"]),
+                *("--hostname", host["name"], "--bind-ro", f"{cache.repo}:/srv/repo"),
+            ]
+        else:
+            boot = [
+                *("ip", "netns", "exec", host["netns"]),
+                *("unshare", "--mount", "--uts", "--ipc", "--pid", "--fork"),
+                *("--kill-child", "--propagation", "private"),
+                *("/bin/sh", "-c", BOOT, "opsforge-boot", host["merged"]),
+                *(str(cache.repo), host["name"], ns.cap_drop_arg()),
+            ]
         with console.open("wb") as out:
             proc = subprocess.Popen(
-                [
-                    *("ip", "netns", "exec", host["netns"]),
-                    *("unshare", "--mount", "--uts", "--ipc", "--pid", "--fork"),
-                    *("--kill-child", "--propagation", "private"),
-                    *("/bin/sh", "-c", BOOT, "opsforge-boot", host["merged"]),
-                    *(str(cache.repo), host["name"], ns.cap_drop_arg()),
-                ],
+                boot,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -299,8 +333,7 @@ class DebianHosts:
         while pending:
             for name, host in list(pending.items()):
                 proc = self._procs[host["wrapper_pid"]]
-                if host.get("init_pid") is None and (children := _children(proc.pid)):
-                    init = children[0]
+                if host.get("init_pid") is None and (init := _namespace_init(proc.pid)):
                     host["init_pid"], host["init_ticks"] = init, _start_ticks(init)
                     host["pidns"] = ns.pidns_of(init)
                     self._save()
@@ -321,6 +354,10 @@ class DebianHosts:
     def start(self) -> DebianHostsInfo:
         """Start every host and wait until each one's sshd answers; write the lab files."""
         _check_tools()
+        if self.init == "systemd" and not shutil.which("systemd-nspawn"):
+            raise DebianHostsError(
+                "systemd test hosts need systemd-nspawn (apt-get install systemd-container)"
+            )
         cache = self.cache or ensure_cache(include=self.include, repo_packages=self.repo_packages)
         ns.cleanup_leftovers()
         self.root.mkdir(parents=True, exist_ok=True)
@@ -353,6 +390,9 @@ class DebianHosts:
         )
         self.info = DebianHostsInfo(self.root, hosts, cache, state_file=self._state_file)
         self._write_files(self.info)
+        if self.init == "systemd":
+            for host in hosts:  # sshd answers before boot finished: wait for the rest
+                self.info.run_on_host(host.name, "systemctl is-system-running --wait >/dev/null")
         return self.info
 
     def _write_files(self, info: DebianHostsInfo) -> None:

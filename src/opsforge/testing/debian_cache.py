@@ -53,7 +53,11 @@ DEFAULT_BASE = Path("/var/cache/opsforge-test")
 #: in the rootfs: sshd, sudo (become), ps/sysctl/pgrep, ip, a real sysv-style service with
 #: crontab (cron), python3 (Ansible modules, the ``python`` fact). passwd, mount, hostname,
 #: login come with minbase.
-DEFAULT_INCLUDE = ("openssh-server", "sudo", "procps", "iproute2", "cron", "python3")
+#: systemd is installed everywhere; only hosts started with ``init="systemd"`` boot it
+DEFAULT_INCLUDE = (
+    *("openssh-server", "sudo", "procps", "iproute2", "cron", "python3"),
+    *("systemd", "systemd-sysv", "dbus"),
+)
 #: offered by the local repository (their dependencies not in the rootfs come along)
 DEFAULT_REPO_PACKAGES = ("hello", "tree", "jq")
 #: a second, newer ``hello`` rebuilt from the real one, so ``latest`` and pinned versions

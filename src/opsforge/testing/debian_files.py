@@ -8,6 +8,11 @@ reaps orphans; there is no systemd, so services go through ``/etc/init.d`` and
 ``service`` — as on hosts without systemd. No init runs the rc scripts at start:
 only sshd runs until a test starts a service.
 
+Hosts started with ``init="systemd"`` boot the rootfs's systemd instead, under
+``systemd-nspawn`` in the same network namespace: sshd runs as ``ssh.service``, the test
+service is a native unit (``SYSTEMD_UNIT``) and no ``policy-rc.d`` is written, so package
+scripts start services as on any systemd host.
+
 ``invoke-rc.d`` (what package scripts call) cannot tell the runlevel without an init
 and would refuse every start; ``POLICY_RC_D`` answers it as sysvinit in runlevel 2
 would: actions on services enabled in ``/etc/rc2.d`` (or any stop/status) run, so
@@ -34,6 +39,7 @@ __all__ = [
     "POLICY_RC_D",
     "SERVICE",
     "SERVICE_NAME",
+    "SYSTEMD_UNIT",
     "write_host_files",
 ]
 
@@ -136,6 +142,18 @@ case "$2" in
 esac
 """
 
+SYSTEMD_UNIT = """[Unit]
+Description=opsforge's test service: a daemon under systemd
+# Written by opsforge.testing.debian.
+
+[Service]
+ExecStart=/usr/bin/sleep infinity
+ExecReload=/bin/true
+
+[Install]
+WantedBy=multi-user.target
+"""
+
 SSHD_DROP_IN = """# Written by opsforge.testing.debian; Debian's own sshd_config includes it first.
 HostKey /etc/ssh/ssh_host_ed25519_key
 PermitRootLogin prohibit-password
@@ -154,9 +172,16 @@ def _write(path: Path, text: str, mode: int = 0o644) -> None:
 
 
 def write_host_files(
-    merged: Path, *, name: str, address: str, host_key: Path, client_pub: Path
+    merged: Path,
+    *,
+    name: str,
+    address: str,
+    host_key: Path,
+    client_pub: Path,
+    systemd: bool = False,
 ) -> None:
-    """The per-host files in the host's root ``merged``: identity, sshd, init, service."""
+    """The per-host files in the host's root ``merged``: identity, sshd, init, service
+    (a native unit under ``systemd``, an init.d script and ``policy-rc.d`` otherwise)."""
     _write(merged / "etc/hostname", f"{name}\n")
     _write(
         merged / "etc/hosts",
@@ -170,6 +195,13 @@ def write_host_files(
     dot_ssh = merged / "root/.ssh"
     dot_ssh.mkdir(mode=0o700, exist_ok=True)
     _write(dot_ssh / "authorized_keys", client_pub.read_text(), 0o600)
+    if systemd:
+        _write(merged / f"etc/systemd/system/{SERVICE_NAME}.service", SYSTEMD_UNIT)
+        # a container has no consoles to serve: no getty waiting on one
+        getty = merged / "etc/systemd/system/console-getty.service"
+        if not getty.is_symlink():
+            getty.symlink_to("/dev/null")
+        return
     _write(merged / INIT_PATH.lstrip("/"), INIT, 0o755)
     _write(merged / "etc/init.d" / SERVICE_NAME, SERVICE, 0o755)
     _write(merged / "usr/sbin/policy-rc.d", POLICY_RC_D, 0o755)

@@ -68,6 +68,15 @@ class Pending(Mapping[str, Any]):
     def __repr__(self) -> str:
         return f"<pending {self.name}>"
 
+    def _read(self, *_: object) -> Any:
+        return self._raise()
+
+    # a comparison, a truth test or arithmetic reads the value too (``x == 'systemd'``)
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _read
+    __bool__ = __int__ = __float__ = __index__ = _read
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __mod__ = _read
+    __truediv__ = __floordiv__ = __neg__ = _read
+
     __hash__ = None  # type: ignore[assignment]
 
 
