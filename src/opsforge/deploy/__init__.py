@@ -14,7 +14,23 @@ A Python deploy is a module with a ``deploy(host)`` function that declares opera
 
 from __future__ import annotations
 
-from opsforge.deploy.context import HostContext
-from opsforge.deploy.operations import files, git, packages, server, services, system, users
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from opsforge.deploy.context import HostContext
+    from opsforge.deploy.operations import files, git, packages, server, services, system, users
 
 __all__ = ["HostContext", "files", "git", "packages", "server", "services", "system", "users"]
+
+
+def __getattr__(name: str) -> Any:
+    """The operation modules load when a deploy names them: a run imports only what it uses
+    (every module of dataclasses costs startup time, which a one-host run feels)."""
+    if name == "HostContext":
+        return importlib.import_module("opsforge.deploy.context").HostContext
+    if name in __all__:
+        module = importlib.import_module(f"opsforge.deploy.operations.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
