@@ -70,7 +70,9 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def run_pb(tmp_path: Path, project: Path) -> Runner:
-    """``run_pb(playbook_yaml, files={...}, hosts=1, **options)`` -> PlaybookResult."""
+    """``run_pb(playbook_yaml, files={...}, hosts=1, **options)`` -> PlaybookResult.
+
+    ``files`` are written beside the playbook, ``inventory_files`` beside the inventory."""
 
     def run(
         playbook: str,
@@ -79,6 +81,7 @@ def run_pb(tmp_path: Path, project: Path) -> Runner:
         hosts: int = 1,
         host_vars: dict[str, Any] | None = None,
         secrets: VaultSecrets | None = None,
+        inventory_files: dict[str, str] | None = None,
         **options: Any,
     ) -> PlaybookResult:
         (project / "site.yml").write_text(textwrap.dedent(playbook))
@@ -96,7 +99,12 @@ def run_pb(tmp_path: Path, project: Path) -> Runner:
         }  # fmt: skip
         inv_path = tmp_path / "inventory.yml"
         inv_path.write_text(yaml.safe_dump(inventory_data))
-        inventory = load_inventory([str(inv_path)])
+        for name, text in (inventory_files or {}).items():
+            path = tmp_path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text))
+        # as `opsforge apply` loads it: the playbook's group_vars/host_vars win
+        inventory = load_inventory([str(inv_path)], vars_dirs=[project])
         specs = [h.spec() for h in inventory.select("all")]
         run_options = RunOptions(secrets=secrets or VaultSecrets(), **options)
         pb = prepare(project / "site.yml", inventory=inventory, specs=specs, options=run_options)

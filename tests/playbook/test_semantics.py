@@ -50,6 +50,33 @@ def test_variable_precedence(run_pb: Runner) -> None:
     assert result.output("show") == ("default inventory play vars_file task set_fact extra file")
 
 
+def test_group_and_host_vars_beside_the_playbook_win_over_the_inventorys(
+    run_pb: Runner,
+) -> None:
+    result = run_pb(
+        """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - name: show
+              debug:
+                msg: "{{ a }} {{ b }} {{ c }} {{ d }} {{ e }}"
+        """,
+        files={
+            "group_vars/all.yml": "a: pb-all\nb: pb-all\nc: pb-all\n",
+            "group_vars/odd/main.yml": "b: pb-odd\n",
+            "host_vars/h1.yml": "d: pb-h1\n",
+        },
+        inventory_files={
+            "group_vars/all.yml": "a: inv-all\nc: inv-all\ne: inv-all\n",
+            "group_vars/odd.yml": "c: inv-odd\nb: inv-odd\n",
+            "host_vars/h1.yml": "d: inv-h1\n",
+        },
+    )
+    # all < group < host, and at each level the playbook's directory over the inventory's
+    assert result.output("show") == "pb-all pb-odd inv-odd pb-h1 inv-all"
+
+
 def test_lazy_vars_and_omit(run_pb: Runner, tmp_path: Path) -> None:
     result = run_pb(
         """

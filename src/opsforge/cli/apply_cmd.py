@@ -49,7 +49,8 @@ def _run_playbook(path: Path, pattern: str, params: dict[str, Any]) -> None:
 
     secrets = _vault_secrets(params)
     extra_vars = parse_extra_vars(params["extra_vars"], secrets)
-    targets = resolve_targets(pattern, params, secrets)
+    # group_vars/ and host_vars/ beside the playbook too, winning over the inventory's
+    targets = resolve_targets(pattern, params, secrets, vars_dirs=[path.absolute().parent])
     assert targets.inventory is not None
     options = RunOptions(
         check=params["check"],

@@ -6,7 +6,7 @@ import getpass
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -156,7 +156,9 @@ def parse_serial(text: str | None) -> list[int | str] | None:
     return parts
 
 
-def load_sources(sources: tuple[str, ...], vault: VaultSecrets | None = None) -> Inventory:
+def load_sources(
+    sources: tuple[str, ...], vault: VaultSecrets | None = None, vars_dirs: Sequence[Path] = ()
+) -> Inventory:
     chosen = list(sources)
     if not chosen:
         for name in INVENTORY_ENV:
@@ -168,7 +170,8 @@ def load_sources(sources: tuple[str, ...], vault: VaultSecrets | None = None) ->
             "no inventory: give -i FILE|DIR|host1,host2 (or set $OPSFORGE_INVENTORY); "
             "try 'opsforge lab up 3' for a local one"
         )
-    inventory = load_inventory(chosen, vault=vault if vault else VaultSecrets.from_env())
+    vault = vault if vault else VaultSecrets.from_env()
+    inventory = load_inventory(chosen, vault=vault, vars_dirs=vars_dirs)
     for warning in inventory.warnings:
         err_console.print(Text.assemble(("warning: ", "yellow"), warning))
     return inventory
@@ -184,13 +187,17 @@ def _become_password(ask: bool) -> Secret | None:
 
 
 def resolve_targets(
-    pattern: str, params: dict[str, Any], vault: VaultSecrets | None = None
+    pattern: str,
+    params: dict[str, Any],
+    vault: VaultSecrets | None = None,
+    vars_dirs: Sequence[Path] = (),
 ) -> Targets:
     """Load the inventory, select hosts and apply the command-line overrides.
 
     ``vault`` (else the vault password environment variables) decrypts vaulted
-    inventory files and values."""
-    inventory = load_sources(params["inventory"], vault)
+    inventory files and values; ``vars_dirs`` add ``group_vars``/``host_vars`` (a
+    playbook's directory)."""
+    inventory = load_sources(params["inventory"], vault, vars_dirs)
     hosts = inventory.select(pattern, params.get("limit"))
     if not hosts:
         raise UsageError(f"pattern '{pattern}' matched no hosts")

@@ -136,7 +136,11 @@ def _looks_like_yaml(text: str) -> bool:
 
 
 def load_inventory(
-    sources: Sequence[str], *, cwd: Path | None = None, vault: VaultSecrets | None = None
+    sources: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    vault: VaultSecrets | None = None,
+    vars_dirs: Sequence[Path] = (),
 ) -> Inventory:
     """Load and merge inventory sources, like ``ansible -i SRC -i SRC …``.
 
@@ -144,6 +148,8 @@ def load_inventory(
     or host lists such as ``"web1,web2:2222,"`` and ``"@local"``. Raises
     :class:`~opsforge.errors.InventoryError` naming the file and line of any problem.
     ``vault`` decrypts vaulted files and ``!vault`` values (in memory, as ``Secret``).
+    ``vars_dirs``: more directories whose ``group_vars``/``host_vars`` are read after the
+    sources' own, so they win at the same level — Ansible's playbook directory.
     """
     if isinstance(sources, str):
         sources = [sources]
@@ -152,7 +158,8 @@ def load_inventory(
         loader = _Loader(Path(cwd).absolute() if cwd is not None else Path.cwd())
         for source in sources:
             loader.source(os.fspath(source))
-        base_dirs = list(dict.fromkeys(loader.base_dirs))
+        extra = [(loader.cwd / d).resolve() for d in vars_dirs]
+        base_dirs = list(dict.fromkeys([*loader.base_dirs, *extra]))
         load_vars_dirs(loader.builder, base_dirs, loader.display)
         return loader.builder.build(cwd=loader.cwd, sources=tuple(sources))
     finally:
