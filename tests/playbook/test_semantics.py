@@ -307,3 +307,38 @@ def test_serial_and_run_once(run_pb: Runner, serial: object) -> None:
         hosts=2,
     )
     assert result.output("show", "h1") == 'picked: "h1"'
+
+
+def test_validate_refuses_a_bad_file_and_keeps_the_old_one(run_pb: Runner, tmp_path: Path) -> None:
+    conf = tmp_path / "target" / "sudoers-like"
+    conf.write_text("Defaults ok\n")
+    result = run_pb(
+        """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - name: good edit
+              lineinfile:
+                path: "{{ target }}/sudoers-like"
+                line: "Defaults env_reset"
+                validate: "grep -q ^Defaults %s"
+            - name: bad edit
+              copy:
+                dest: "{{ target }}/sudoers-like"
+                content: "garbage\\n"
+                validate: "grep -q ^Defaults %s"
+              ignore_errors: true
+            - name: bad validate
+              template:
+                src: t.j2
+                dest: "{{ target }}/t"
+                validate: "true"
+        """,
+        files={"templates/t.j2": "x\n"},
+    )
+    assert result.status("good edit") == "changed"
+    assert result.status("bad edit") == "ignored"
+    assert "validation failed" in result.output("bad edit")
+    assert conf.read_text() == "Defaults ok\nDefaults env_reset\n"
+    assert result.status("bad validate") == "failed"
+    assert "validate must contain %s" in result.output("bad validate")

@@ -66,11 +66,16 @@ class WriteFile:
     owner: str | None = None
     group: str | None = None
     secrets: tuple[Secret, ...] = field(default=(), compare=False)
+    #: a command that must accept the new file before it replaces the old one; ``%s``
+    #: stands for the new file (Ansible's ``validate``: ``visudo -cf %s``, ``sshd -t -f %s``)
+    validate: str | None = None
 
     def shown(self) -> str:
         extra = f" mode {self.mode:04o}" if self.mode is not None else ""
         if self.owner or self.group:
             extra += f" owner {self.owner or ''}:{self.group or ''}"
+        if self.validate:
+            extra += f", validated by {self.validate}"
         return f"write {self.path} ({len(self.content)} bytes{extra})"
 
     def __str__(self) -> str:

@@ -96,6 +96,10 @@ def _write_file(action: WriteFile, token: str) -> str:
         lines.append(f'chown {quote(owner)} "$t"')
     elif action.group:
         lines.append(f'chgrp {quote(action.group)} "$t"')
+    if action.validate:
+        check = action.validate.replace("%s", '"$t"')
+        failed = quote(f"validation failed ({action.validate}): {action.path} left unchanged")
+        lines.append(f"if ! {check}; then echo {failed} >&2; exit 1; fi")
     lines.append(f'mv -f "$t" {quote(action.path)}')
     lines.append("trap - EXIT")
     return "\n".join(lines)

@@ -25,6 +25,7 @@ from opsforge.deploy.context import HostContext
 from opsforge.deploy.facts.base import FactCache
 from opsforge.deploy.operation import Operation
 from opsforge.deploy.operations import files
+from opsforge.errors import InputError
 from opsforge.testing import LabInfo
 from opsforge.types import Secret
 
@@ -200,6 +201,39 @@ def test_a_failure_mid_script_leaves_each_file_old_or_new(lab: LabInfo, tmp_path
     assert not (root / "no such dir").exists()
     assert temps(tmp_path) == []
     assert [c.is_noop for c in second] == [True, True, False, False]
+
+
+def test_validate_keeps_the_old_file_when_the_new_one_is_refused(
+    lab: LabInfo, tmp_path: Path
+) -> None:
+    root = tmp_path / "valid ated"
+    root.mkdir()
+    (root / "conf").write_text("ok: old\n")
+    (root / "edit").write_text("ok: old\n")
+    check = "grep -q '^ok:' %s"
+
+    def refused(host: HostContext) -> None:
+        files.copy(host, dest=str(root / "conf"), content="broken\n", validate=check)
+
+    _, results, _ = converge(lab, declare(refused), tmp_path)
+    assert results[0].exit_code == 1
+    assert "validation failed (grep -q '^ok:' %s)" in results[0].output
+    assert (root / "conf").read_text() == "ok: old\n"
+    assert temps(tmp_path) == []
+
+    def accepted(host: HostContext) -> None:
+        files.copy(host, dest=str(root / "conf"), content="ok: new\n", validate=check)
+        files.line(host, str(root / "edit"), "ok: edited", regexp="^ok:", validate=check)
+        files.block(host, str(root / "edit"), "more", validate="test -s %s")
+
+    first, results, second = converge(lab, declare(accepted), tmp_path)
+    assert [r.exit_code for r in results] == [0, 0, 0]
+    assert "validated by grep" in first[0].actions[0].shown()
+    assert (root / "conf").read_text() == "ok: new\n"
+    assert (root / "edit").read_text().startswith("ok: edited\n")
+    assert all(c.is_noop for c in second)
+    with pytest.raises(InputError, match="validate must contain %s"):
+        declare(lambda host: files.copy(host, dest="/x", content="", validate="visudo -c"))
 
 
 def test_a_download_with_a_wrong_checksum_changes_nothing(

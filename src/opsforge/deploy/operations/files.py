@@ -135,13 +135,15 @@ def copy(
     group: str | int | None = None,
     backup: bool = False,
     force: bool = True,
+    validate: str | None = None,
     **meta: Any,
 ) -> Declared:
     """``dest`` holds controller file ``src`` (or ``content``). Written only when the
     sha256 differs; ``dest`` ending in ``/`` means ``dest/basename(src)``.
-    ``force=False`` leaves an existing file's content alone."""
+    ``force=False`` leaves an existing file's content alone. ``validate``: a command that
+    must accept the new file (``%s``) before it replaces the old one (``visudo -cf %s``)."""
     data = content.encode("utf-8") if isinstance(content, str) else content
-    op = Copy(dest, src, data, Attrs.of(mode, owner, group), backup, force)
+    op = Copy(dest, src, data, Attrs.of(mode, owner, group), backup, force, validate)
     return host.add(op, **meta)
 
 
@@ -155,14 +157,18 @@ def template(
     group: str | int | None = None,
     backup: bool = False,
     force: bool = True,
+    validate: str | None = None,
     variables: Mapping[str, Any] | None = None,
     **extra: Any,
 ) -> Declared:
     """``dest`` holds Jinja2 template ``src`` rendered with the host's variables plus
-    ``variables`` and any other keyword (besides name/tags/notify/become/ignore_errors)."""
+    ``variables`` and any other keyword (besides name/tags/notify/become/ignore_errors).
+    ``validate`` as for :func:`copy` (a template variable of that name goes in
+    ``variables``)."""
     meta = {k: v for k, v in extra.items() if k in _META}
     values = {**(variables or {}), **{k: v for k, v in extra.items() if k not in _META}}
-    op = Template(src, dest, Attrs.of(mode, owner, group), tuple(values.items()), backup, force)
+    attrs = Attrs.of(mode, owner, group)
+    op = Template(src, dest, attrs, tuple(values.items()), backup, force, validate)
     return host.add(op, **meta)
 
 
@@ -183,6 +189,7 @@ def line(
     owner: str | int | None = None,
     group: str | int | None = None,
     backup: bool = False,
+    validate: str | None = None,
     **meta: Any,
 ) -> Declared:
     """Ansible's lineinfile: the last line matching ``regexp`` (or containing
@@ -195,6 +202,7 @@ def line(
         path,
         Attrs.of(mode, owner, group),
         backup,
+        validate,
         line=line,
         regexp=regexp,
         search_string=search_string,
@@ -224,6 +232,7 @@ def block(
     owner: str | int | None = None,
     group: str | int | None = None,
     backup: bool = False,
+    validate: str | None = None,
     **meta: Any,
 ) -> Declared:
     """Ansible's blockinfile: ``block`` between the BEGIN/END marker lines, replaced in
@@ -233,6 +242,7 @@ def block(
         path,
         Attrs.of(mode, owner, group),
         backup,
+        validate,
         block=block,
         marker=marker,
         marker_begin=marker_begin,
@@ -257,6 +267,7 @@ def replace(
     owner: str | int | None = None,
     group: str | int | None = None,
     backup: bool = False,
+    validate: str | None = None,
     **meta: Any,
 ) -> Declared:
     """Ansible's replace: every match of ``regexp`` (Python ``re``, MULTILINE) becomes
@@ -266,6 +277,7 @@ def replace(
         path,
         Attrs.of(mode, owner, group),
         backup,
+        validate,
         regexp=regexp,
         replace=replace,
         after=after,

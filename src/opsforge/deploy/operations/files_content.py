@@ -78,9 +78,10 @@ def plan_content(
     backup: bool = False,
     force: bool = True,
     secrets: tuple[Secret, ...] = (),
+    validate: str | None = None,
 ) -> Change:
     """Make the file at ``path`` hold ``data`` with ``attrs`` (shared by copy, template
-    and the edits)."""
+    and the edits); ``validate`` must accept new content before it is renamed in place."""
     secrets = env.secrets + secrets
     if info is not None and info.type in {"directory", "other"}:
         raise refuse(env, f"{path} is a {info.type}, not a regular file")
@@ -102,7 +103,9 @@ def plan_content(
     # keep the replaced file's owner (ids; -1: a file this run creates, owner unknown yet)
     owner = attrs.owner or (str(existing.uid) if existing and existing.uid >= 0 else None)
     group = attrs.group or (str(existing.gid) if existing and existing.gid >= 0 else None)
-    write = WriteFile(path, data, mode=mode, owner=owner, group=group, secrets=secrets)
+    write = WriteFile(
+        path, data, mode=mode, owner=owner, group=group, secrets=secrets, validate=validate
+    )
     actions: list[Action] = [write]
     diff = [content_diff(path, info, data, secrets)]
     if info is not None and info.is_link:
@@ -113,6 +116,12 @@ def plan_content(
         diff.append(DiffItem("mode", f"{existing.mode:04o}", f"{mode:04o}"))
     after = predict(path, existing, "file", attrs, data=data, mode=mode)
     return Change(tuple(actions), tuple(diff), facts_after=settled(path, after))
+
+
+def check_validate(validate: str | None) -> None:
+    """``validate`` names the new file with ``%s`` (else it would check the old one)."""
+    if validate is not None and "%s" not in validate:
+        raise InputError(f"validate must contain %s (the new file), got {validate!r}")
 
 
 def read_local(base_dir: str, src: str, what: str) -> tuple[str, bytes]:
@@ -151,10 +160,12 @@ class Copy(Operation):
     attrs: Attrs = field(default_factory=Attrs)
     backup: bool = False
     force: bool = True
+    validate: str | None = None
 
     kind: ClassVar[str] = "files.copy"
 
     def __post_init__(self) -> None:
+        check_validate(self.validate)
         if (self.src is None) == (self.content is None):
             raise InputError("copy needs exactly one of src and content")
         if self.src is not None and not self.src:
@@ -187,6 +198,7 @@ class Copy(Operation):
             backup=self.backup,
             force=self.force,
             secrets=secrets,
+            validate=self.validate,
         )
 
 
@@ -200,6 +212,7 @@ class Template(Operation):
     variables: tuple[tuple[str, Any], ...] = ()
     backup: bool = False
     force: bool = True
+    validate: str | None = None
 
     kind: ClassVar[str] = "files.template"
 
@@ -207,6 +220,7 @@ class Template(Operation):
         return hash((self.kind, self.src, self.dest))
 
     def __post_init__(self) -> None:
+        check_validate(self.validate)
         if not self.src:
             raise InputError("template: src is required")
         object.__setattr__(self, "dest", _dest(self.dest, self.src.removesuffix(".j2")))
@@ -234,4 +248,5 @@ class Template(Operation):
             facts,
             backup=self.backup,
             force=self.force,
+            validate=self.validate,
         )

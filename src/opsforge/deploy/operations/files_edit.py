@@ -18,7 +18,7 @@ from opsforge.deploy.facts.base import Fact, FactCache
 from opsforge.deploy.facts.files import CONTENT_LIMIT, FileState
 from opsforge.deploy.operation import Change, Operation, PlanEnv
 from opsforge.deploy.operations.files_attrs import Attrs, check_path, fixed, refuse
-from opsforge.deploy.operations.files_content import plan_content
+from opsforge.deploy.operations.files_content import check_validate, plan_content
 from opsforge.errors import InputError
 
 __all__ = ["Block", "Line", "Replace", "edit_block", "edit_line", "edit_replace"]
@@ -212,9 +212,11 @@ class _Edit(Operation):
     path: str
     attrs: Attrs = field(default_factory=Attrs)
     backup: bool = False
+    validate: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", check_path(self.path))
+        check_validate(self.validate)
 
     def facts(self) -> tuple[Fact[Any], ...]:
         return (FileState(self.path, content=True),)
@@ -264,7 +266,16 @@ class _Edit(Operation):
             fixed_facts = fixed(self.path, facts, "file", self.attrs)
             return Change(tuple(actions), tuple(diff), facts_after=fixed_facts)
         data = new.encode("utf-8", "surrogateescape")
-        return plan_content(self.path, data, info, self.attrs, env, facts, backup=self.backup)
+        return plan_content(
+            self.path,
+            data,
+            info,
+            self.attrs,
+            env,
+            facts,
+            backup=self.backup,
+            validate=self.validate,
+        )
 
 
 @dataclass(frozen=True)

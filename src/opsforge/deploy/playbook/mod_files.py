@@ -128,22 +128,22 @@ def _copy(args: dict[str, Any], env: BuildEnv) -> Sequence[ModuleCall]:
     attrs = _attrs(args)
     backup = as_bool(args.get("backup"), "backup")
     force = as_bool(args.get("force"), "force", default=True)
+    validate = opt_str(args.get("validate"), "validate")
     if as_bool(args.get("remote_src"), "remote_src"):
         raise InputError("copy: remote_src is not supported yet (use command: cp ...)")
     if args.get("content") is not None:
         if args.get("src") is not None:
             raise InputError("copy: src and content exclude each other")
         data = _content_bytes(args["content"])
-        return [OpCall(Copy(dest, content=data, attrs=attrs, backup=backup, force=force),
-                       {"dest": dest})]  # fmt: skip
+        op = Copy(dest, content=data, attrs=attrs, backup=backup, force=force, validate=validate)
+        return [OpCall(op, {"dest": dest})]
     if args.get("src") is None:
         raise InputError("copy: give src or content")
     name = as_str(args["src"], "src")
     src = env.find(name, "files", "copy src")
     if not os.path.isdir(src):
-        return [OpCall(Copy(dest, src=src, attrs=attrs, backup=backup, force=force),
-                       {"dest": dest if not dest.endswith("/") else dest + os.path.basename(src),
-                        "src": src})]  # fmt: skip
+        op = Copy(dest, src=src, attrs=attrs, backup=backup, force=force, validate=validate)
+        return [OpCall(op, {"dest": op.dest, "src": src})]
     root = dest.rstrip("/") or "/"
     if not name.endswith("/"):
         root = posixpath.join(root, os.path.basename(src.rstrip("/")))
@@ -157,7 +157,7 @@ def _copy(args: dict[str, Any], env: BuildEnv) -> Sequence[ModuleCall]:
             calls.append(OpCall(Directory(posixpath.join(target, sub), attrs=dir_attrs)))
         for file in sorted(files):
             op = Copy(posixpath.join(target, file), src=os.path.join(current, file), attrs=attrs,
-                      backup=backup, force=force)  # fmt: skip
+                      backup=backup, force=force, validate=validate)  # fmt: skip
             calls.append(OpCall(op, {"dest": root}))
     return calls
 
@@ -166,7 +166,8 @@ def _template(args: dict[str, Any], env: BuildEnv) -> Sequence[ModuleCall]:
     src = env.find(as_str(args["src"], "src"), "templates", "template")
     dest = as_str(args["dest"], "dest")
     op = Template(src, dest, _attrs(args), (), as_bool(args.get("backup"), "backup"),
-                  as_bool(args.get("force"), "force", default=True))  # fmt: skip
+                  as_bool(args.get("force"), "force", default=True),
+                  opt_str(args.get("validate"), "validate"))  # fmt: skip
     return [OpCall(op, {"dest": op.dest, "src": src})]
 
 
@@ -178,6 +179,7 @@ def _lineinfile(args: dict[str, Any], env: BuildEnv) -> Sequence[ModuleCall]:
         path,
         _attrs(args),
         as_bool(args.get("backup"), "backup"),
+        opt_str(args.get("validate"), "validate"),
         line=line,
         regexp=opt_str(args.get("regexp"), "regexp"),
         search_string=opt_str(args.get("search_string"), "search_string"),
@@ -198,6 +200,7 @@ def _blockinfile(args: dict[str, Any], env: BuildEnv) -> Sequence[ModuleCall]:
         path,
         _attrs(args),
         as_bool(args.get("backup"), "backup"),
+        opt_str(args.get("validate"), "validate"),
         block="" if block is None else as_str(block, "block"),
         marker=opt_str(args.get("marker")) or "# {mark} ANSIBLE MANAGED BLOCK",
         marker_begin=opt_str(args.get("marker_begin")) or "BEGIN",
@@ -216,6 +219,7 @@ def _replace(args: dict[str, Any], env: BuildEnv) -> Sequence[ModuleCall]:
         path,
         _attrs(args),
         as_bool(args.get("backup"), "backup"),
+        opt_str(args.get("validate"), "validate"),
         regexp=as_str(args["regexp"], "regexp"),
         replace=opt_str(args.get("replace")) or "",
         after=opt_str(args.get("after")),
@@ -267,43 +271,40 @@ register_module(ModuleSpec(
     "copy",
     frozenset(_ATTRS | _IGNORED | {"src", "dest", "content", "backup", "force", "remote_src",
                                    "directory_mode", "follow", "local_follow", "decrypt",
-                                   "checksum"}),
-    _copy, required=("dest",), unsupported={"validate": "validate is not supported yet"},
+                                   "checksum", "validate"}),
+    _copy, required=("dest",),
 ))  # fmt: skip
 register_module(ModuleSpec(
     "template",
     frozenset(_ATTRS | _IGNORED | {"src", "dest", "backup", "force", "follow",
-                                   "output_encoding"}),
+                                   "output_encoding", "validate"}),
     _template, required=("src", "dest"),
     unsupported={k: "not supported yet (opsforge renders with trim_blocks and the default "
                     "delimiters)" for k in ("newline_sequence", "lstrip_blocks", "trim_blocks",
                     "variable_start_string", "variable_end_string", "block_start_string",
-                    "block_end_string", "comment_start_string", "comment_end_string")}
-    | {"validate": "validate is not supported yet"},
+                    "block_end_string", "comment_start_string", "comment_end_string")},
 ))  # fmt: skip
 register_module(ModuleSpec(
     "lineinfile",
     frozenset(_ATTRS | _IGNORED | {"path", "line", "regexp", "search_string", "state",
                                    "insertafter", "insertbefore", "backrefs", "firstmatch",
-                                   "create", "backup", "follow"}),
+                                   "create", "backup", "follow", "validate"}),
     _lineinfile, aliases={**_PATH_ALIASES, "regex": "regexp", "value": "line"},
-    required=("path",), unsupported={"validate": "validate is not supported yet"},
+    required=("path",),
 ))  # fmt: skip
 register_module(ModuleSpec(
     "blockinfile",
     frozenset(_ATTRS | _IGNORED | {"path", "block", "marker", "marker_begin", "marker_end",
                                    "state", "insertafter", "insertbefore", "create", "backup",
-                                   "follow"}),
+                                   "follow", "validate"}),
     _blockinfile, aliases={**_PATH_ALIASES, "content": "block"}, required=("path",),
-    unsupported={"validate": "validate is not supported yet",
-                 "append_newline": "not supported yet", "prepend_newline": "not supported yet"},
+    unsupported={"append_newline": "not supported yet", "prepend_newline": "not supported yet"},
 ))  # fmt: skip
 register_module(ModuleSpec(
     "replace",
     frozenset(_ATTRS | _IGNORED | {"path", "regexp", "replace", "after", "before", "backup",
-                                   "encoding", "follow"}),
+                                   "encoding", "follow", "validate"}),
     _replace, aliases=_PATH_ALIASES, required=("path", "regexp"),
-    unsupported={"validate": "validate is not supported yet"},
 ))  # fmt: skip
 register_module(ModuleSpec(
     "get_url",
