@@ -342,3 +342,29 @@ def test_validate_refuses_a_bad_file_and_keeps_the_old_one(run_pb: Runner, tmp_p
     assert conf.read_text() == "Defaults ok\nDefaults env_reset\n"
     assert result.status("bad validate") == "failed"
     assert "validate must contain %s" in result.output("bad validate")
+
+
+def test_ini_file_sets_options_and_then_changes_nothing(run_pb: Runner, tmp_path: Path) -> None:
+    conf = tmp_path / "target" / "app.ini"
+    conf.write_text("# app\n[db]\nport = 5432\n")
+    playbook = """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - name: port
+              community.general.ini_file:
+                path: "{{ target }}/app.ini"
+                section: db
+                option: port
+                value: 5433
+            - name: flag
+              ini_file: dest={{ target }}/app.ini section=cache option=enabled value=yes mode=0600
+            - name: gone
+              ini_file: path={{ target }}/app.ini section=old state=absent
+        """
+    result = run_pb(playbook)
+    assert [result.status(n) for n in ("port", "flag", "gone")] == ["changed", "changed", "ok"]
+    assert conf.read_text() == "# app\n[db]\nport = 5433\n[cache]\nenabled = yes\n"
+    assert conf.stat().st_mode & 0o777 == 0o600
+    again = run_pb(playbook)
+    assert [again.status(n) for n in ("port", "flag", "gone")] == ["ok", "ok", "ok"]

@@ -27,6 +27,7 @@ from opsforge.deploy.operations.files_attrs import Attrs, Mode
 from opsforge.deploy.operations.files_content import Copy, Template
 from opsforge.deploy.operations.files_edit import Block, Line, Replace
 from opsforge.deploy.operations.files_fetch import Download, Unarchive
+from opsforge.deploy.operations.files_ini import Ini
 from opsforge.deploy.operations.files_state import Directory, File, Link, Remove
 from opsforge.errors import InputError
 from opsforge.types import Secret
@@ -37,6 +38,7 @@ __all__ = [
     "Directory",
     "Download",
     "File",
+    "Ini",
     "Line",
     "Link",
     "Mode",
@@ -49,6 +51,7 @@ __all__ = [
     "directory",
     "download",
     "file",
+    "ini",
     "line",
     "link",
     "remove",
@@ -282,6 +285,46 @@ def replace(
         replace=replace,
         after=after,
         before=before,
+    )
+    return host.add(op, **meta)
+
+
+def ini(
+    host: HostContext,
+    path: str,
+    section: str | None = None,
+    option: str | None = None,
+    value: str | int | float | bool | None = None,
+    *,
+    present: bool = True,
+    no_extra_spaces: bool = False,
+    allow_no_value: bool = False,
+    exclusive: bool = True,
+    create: bool = True,
+    mode: ModeArg = None,
+    owner: str | int | None = None,
+    group: str | int | None = None,
+    backup: bool = False,
+    validate: str | None = None,
+    **meta: Any,
+) -> Declared:
+    """community.general's ini_file: ``option = value`` in ``[section]`` (``None``: before
+    the first section), the rest of the file kept as it is. ``present=False`` removes the
+    option (without one: the whole section)."""
+    text = None if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    op = Ini(
+        path,
+        Attrs.of(mode, owner, group),
+        backup,
+        validate,
+        section=section,
+        option=option,
+        value=text,
+        present=present,
+        no_extra_spaces=no_extra_spaces,
+        allow_no_value=allow_no_value,
+        exclusive=exclusive,
+        create=create,
     )
     return host.add(op, **meta)
 

@@ -28,6 +28,7 @@ from opsforge.deploy.operations.files import (
     Unarchive,
 )
 from opsforge.deploy.operations.files_attrs import Attrs
+from opsforge.deploy.operations.files_ini import Ini
 from opsforge.deploy.playbook.args import as_bool, as_str, opt_str
 from opsforge.deploy.playbook.modules import (
     BuildEnv,
@@ -228,6 +229,33 @@ def _replace(args: dict[str, Any], env: BuildEnv) -> Sequence[ModuleCall]:
     return [OpCall(op, {"path": path})]
 
 
+def _ini_file(args: dict[str, Any], env: BuildEnv) -> Sequence[ModuleCall]:
+    path = as_str(args["path"], "path")
+    value = args.get("value")
+    values = args.get("values")
+    if values is not None:
+        if not isinstance(values, list) or len(values) > 1:
+            raise InputError("ini_file: values with more than one value is not supported yet")
+        value = values[0] if values else None
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    op = Ini(
+        path,
+        _attrs(args),
+        as_bool(args.get("backup"), "backup"),
+        None,
+        section=opt_str(args.get("section"), "section"),
+        option=opt_str(args.get("option"), "option"),
+        value=None if value is None else str(value),
+        present=(opt_str(args.get("state")) or "present") != "absent",
+        no_extra_spaces=as_bool(args.get("no_extra_spaces"), "no_extra_spaces"),
+        allow_no_value=as_bool(args.get("allow_no_value"), "allow_no_value"),
+        exclusive=as_bool(args.get("exclusive"), "exclusive", default=True),
+        create=as_bool(args.get("create"), "create", default=True),
+    )
+    return [OpCall(op, {"path": path})]
+
+
 def _get_url(args: dict[str, Any], env: BuildEnv) -> Sequence[ModuleCall]:
     url = as_str(args["url"], "url")
     dest = as_str(args["dest"], "dest")
@@ -305,6 +333,15 @@ register_module(ModuleSpec(
     frozenset(_ATTRS | _IGNORED | {"path", "regexp", "replace", "after", "before", "backup",
                                    "encoding", "follow", "validate"}),
     _replace, aliases=_PATH_ALIASES, required=("path", "regexp"),
+))  # fmt: skip
+register_module(ModuleSpec(
+    "ini_file",
+    frozenset(_ATTRS | _IGNORED | {"path", "section", "option", "value", "values", "state",
+                                   "no_extra_spaces", "allow_no_value", "exclusive", "create",
+                                   "backup", "follow"}),
+    _ini_file, aliases=_PATH_ALIASES, required=("path",),
+    unsupported={k: "not supported yet" for k in ("ignore_spaces", "modify_inactive_option",
+                 "section_has_values")},
 ))  # fmt: skip
 register_module(ModuleSpec(
     "get_url",

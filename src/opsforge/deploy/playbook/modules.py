@@ -60,7 +60,6 @@ NOT_YET = frozenset(
         "selinux",
         "debconf",
         "iptables",
-        "ini_file",
         "archive",
         "assemble",
         "tempfile",
