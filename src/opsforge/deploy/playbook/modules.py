@@ -44,8 +44,6 @@ NOT_YET = frozenset(
     {
         "apt_key",
         "apt_repository",
-        "uri",
-        "find",
         "known_hosts",
         "package_facts",
         "service_facts",
@@ -116,12 +114,14 @@ class ModuleCall(abc.ABC):
     ``opaque``: it may change the host in ways no fact predicts (commands), so facts
     read before it ran are not trusted by later info tasks. ``info``: its result is
     read from facts, which must be current. ``check_skips``: in check mode it does
-    not run at all (commands), like Ansible.
+    not run at all (commands), like Ansible. ``runs_in_check``: a read-only command that
+    runs in check mode too (find), so what it registers is real.
     """
 
     opaque: bool = False
     info: bool = False
     check_skips: bool = False
+    runs_in_check: bool = False
 
     @abc.abstractmethod
     def describe(self) -> str: ...
@@ -212,6 +212,7 @@ def _builtins() -> None:
         import opsforge.deploy.playbook.mod_controller
         import opsforge.deploy.playbook.mod_files
         import opsforge.deploy.playbook.mod_info
+        import opsforge.deploy.playbook.mod_remote
         import opsforge.deploy.playbook.mod_system  # noqa: F401
 
 

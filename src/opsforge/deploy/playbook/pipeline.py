@@ -198,8 +198,9 @@ class Pipeline:
 
     async def apply(self) -> None:
         await self.plan()
-        runnable = [(r, u) for r, u in self.unapplied() if not r.check and u.change is not None
-                    and u.change.actions and u.status is None]  # fmt: skip
+        runnable = [(r, u) for r, u in self.unapplied()
+                    if (not r.check or (u.call is not None and u.call.runs_in_check))
+                    and u.change is not None and u.change.actions and u.status is None]  # fmt: skip
         if runnable:
             await self._run(runnable)
         failed: Record | None = None
