@@ -141,3 +141,39 @@ def test_same_files_as_ansible_playbook(lab: LabInfo, tmp_path: Path) -> None:
     assert mine.keys() == reference.keys()
     differ = {k: (mine[k], reference[k]) for k in mine if mine[k] != reference[k]}
     assert not differ
+
+
+def test_delegate_to_another_inventory_host(lab: LabInfo, tmp_path: Path, target: Path) -> None:
+    inventory = _inventory(lab, tmp_path / "inventory.yml", target)
+    playbook = tmp_path / "delegate.yml"
+    playbook.write_text(
+        """
+- hosts: lab1:lab2
+  gather_facts: false
+  vars:
+    who: echo "{{ inventory_hostname }} ${SSH_CONNECTION##* }"
+    base: "{{ target_root }}/{{ inventory_hostname }}"
+  tasks:
+    - name: on the host
+      shell: "{{ who }} > {{ base }}.own"
+    - name: on lab5 for the host
+      shell: "{{ who }} > {{ base }}.delegated"
+      delegate_to: lab5
+      register: out
+    - name: not in the inventory
+      command: /bin/true
+      delegate_to: nosuchhost
+"""
+    )
+    env = dict(os.environ, OPSFORGE_STATE_DIR=str(tmp_path / "state"), NO_COLOR="1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "opsforge", "apply", str(playbook), "-i", str(inventory)],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert "'nosuchhost' is not a host of the inventory" in proc.stderr
+    ports = {name: lab.host(name).port for name in ("lab1", "lab2", "lab5")}
+    for name in ("lab1", "lab2"):
+        assert (target / f"{name}.own").read_text() == f"{name} {ports[name]}\n"
+        # the task ran over lab5's connection, with the delegating host's variables
+        assert (target / f"{name}.delegated").read_text() == f"{name} {ports['lab5']}\n"

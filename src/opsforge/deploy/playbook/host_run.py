@@ -229,10 +229,8 @@ class HostRun:
             return record.cursor
         if kw.get("delegate_to") is not None:
             target = as_str(space.render(kw["delegate_to"]), "delegate_to")
-            if target not in ("localhost", "127.0.0.1") and target != self.state.name:
-                raise InputError(f"delegate_to: only localhost is supported yet, not {target!r}")
             if target != self.state.name:
-                await special_tasks.run_delegated(self, record)
+                await special_tasks.run_delegated(self, record, target)
                 return record.cursor
         if kw.get("run_once") is not None and as_bool(space.render(kw["run_once"]), "run_once"):
             await special_tasks.run_once(self, record)

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from opsforge.connectors.base import Connector
 from opsforge.connectors.pool import ConnectionPool
 from opsforge.deploy.events import OperationResult, OpStatus
 from opsforge.deploy.playbook.host_run import HostRun
@@ -124,6 +125,24 @@ def _states(run: PlaybookRun) -> dict[str, HostState]:
     return states
 
 
+def _connector(
+    run: PlaybookRun, specs: Mapping[str, HostSpec], pool: ConnectionPool
+) -> Callable[[str], Awaitable[Connector]]:
+    """Connections for ``delegate_to``: a selected host as the command line made it, any
+    other inventory host with its own connection vars; one pooled connection each."""
+
+    async def connect(name: str) -> Connector:
+        spec = specs.get(name)
+        if spec is None:
+            host = run.inventory.hosts.get(name)
+            if host is None:
+                raise InputError(f"delegate_to: {name!r} is not a host of the inventory")
+            spec = host.spec()
+        return await pool.get(spec)
+
+    return connect
+
+
 def _step(pr: PlayRun, state: HostState, spec: HostSpec, pool: ConnectionPool) -> Callable[
         [StepContext], Awaitable[StepOutcome]]:  # fmt: skip
     async def action(ctx: StepContext) -> StepOutcome:
@@ -189,7 +208,8 @@ async def run_playbook(
         if not hosts:
             continue
         pr = PlayRun(play=play, engine=run.engine, options=run.options, hosts=hosts,
-                     states=states, groups=groups, playbook_dir=play.base_dir)  # fmt: skip
+                     states=states, groups=groups, playbook_dir=play.base_dir,
+                     connect=_connector(run, specs, pool))  # fmt: skip
         plan = Plan(tuple(Step(id=f"{host}#{index + 1}", host=host, description=play.name,
                                action=_step(pr, states[host], specs[host], pool))
                           for host in hosts))  # fmt: skip

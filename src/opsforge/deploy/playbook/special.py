@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from opsforge.connectors.base import Connector
 from opsforge.connectors.local import LocalConnector
 from opsforge.deploy.events import OpStatus
 from opsforge.deploy.playbook.args import as_float, as_int, as_str
@@ -178,18 +179,27 @@ async def run_until(self: HostRun, record: Record, space: VarSpace) -> None:
     self.pipe.add(record)
 
 
-async def run_delegated(self: HostRun, record: Record) -> None:
+async def run_delegated(self: HostRun, record: Record, target: str) -> None:
+    """The task on ``target`` (the controller for localhost, else that inventory host's
+    pooled connection) with this host's variables, as Ansible delegates."""
     await self.sync(APPLY)
-    local = LocalConnector(HostSpec(name="localhost", connector="local"))
-    await local.connect()
+    local = target in ("localhost", "127.0.0.1") and target not in self.pr.states
+    if local:
+        conn: Connector = LocalConnector(HostSpec(name="localhost", connector="local"))
+        await conn.connect()
+    elif self.pr.connect is None:
+        raise InputError(f"delegate_to: no connection to {target!r} in this run")
+    else:
+        conn = await self.pr.connect(target)
     try:
-        state = HostState("localhost", local.host, (), {}, PlayFacts("localhost"),
+        state = HostState(target, conn.host, (), {}, PlayFacts(target),
                           facts=self.state.facts)  # fmt: skip
-        pipe = Pipeline(state, local, self.pr.engine, lambda event: None,
+        pipe = Pipeline(state, conn, self.pr.engine, lambda event: None,
                         want_system=lambda: False, gather_become=None)  # fmt: skip
         await _alone(self, record, pipe)
     finally:
-        await local.close()
+        if local:
+            await conn.close()
     if record.register:
         self.state.facts[record.register] = record.registered()
     if record.status == OpStatus.FAILED:

@@ -4,10 +4,11 @@ across hosts (:class:`PlayRun`), and the run's options."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from opsforge.connectors.base import Connector
 from opsforge.deploy.facts.base import Fact, FactCache
 from opsforge.deploy.facts.system import OsInfo, System, SystemInfo
 from opsforge.deploy.playbook.model import Play, Role
@@ -120,6 +121,8 @@ class PlayRun:
     ended: bool = False
     run_once: dict[Any, asyncio.Future[Any]] = field(default_factory=dict)
     hostvars_of: Callable[[str], Mapping[str, Any]] | None = None
+    #: the (pooled) connection to another inventory host, for ``delegate_to``
+    connect: Callable[[str], Awaitable[Connector]] | None = None
 
     def hostvars(self) -> HostVars:
         def build(name: str) -> Mapping[str, Any]:

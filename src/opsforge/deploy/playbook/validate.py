@@ -107,9 +107,6 @@ def check_task(task: Task, engine: TemplateEngine, playbook_dir: str) -> None:
     method = _literal(kw.get("become_method"))
     if method is not None and method != "sudo":
         raise error_at(f"become_method {method!r} is not supported yet (sudo only)", origin)
-    target = _literal(kw.get("delegate_to"))
-    if target is not None and target not in ("localhost", "127.0.0.1"):
-        raise error_at(f"delegate_to: only localhost is supported yet, not {target!r}", origin)
     _check_files(task, engine, playbook_dir)
 
 
