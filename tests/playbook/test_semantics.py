@@ -368,3 +368,36 @@ def test_ini_file_sets_options_and_then_changes_nothing(run_pb: Runner, tmp_path
     assert conf.stat().st_mode & 0o777 == 0o600
     again = run_pb(playbook)
     assert [again.status(n) for n in ("port", "flag", "gone")] == ["ok", "ok", "ok"]
+
+
+def test_include_vars_of_a_directory(run_pb: Runner) -> None:
+    playbook = """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - include_vars:
+                dir: settings
+                ignore_files: ["skip*"]
+              register: loaded
+            - name: show
+              debug:
+                msg: "{{ a }} {{ b }} {{ c }} {{ loaded.ansible_included_var_files | length }}"
+            - name: depth one
+              include_vars: dir=settings depth=1 name=top ignore_unknown_extensions=yes
+            - name: show top
+              debug: msg="{{ top.a }} {{ top.c | default('none') }}"
+        """
+    files = {
+        "vars/settings/10-base.yml": "a: base\nb: base\n",
+        "vars/settings/20-over.yaml": "b: over\n",
+        "vars/settings/nested/30-deep.json": '{"c": "deep", "a": "deep"}',
+        "vars/settings/skip-me.txt": "not vars\n",
+    }
+    result = run_pb(playbook, files=files)
+    # sorted, nested last: later files win
+    assert result.output("show") == "deep over deep 3"
+    assert result.output("show top") == "base none"
+    files["vars/settings/README"] = "docs\n"
+    result = run_pb(playbook, files=files)  # a file that is not vars: a clear failure
+    assert result.status("include_vars") == "failed"
+    assert "README has none of the extensions" in result.output("include_vars")

@@ -6,8 +6,10 @@ Each returns what the task produced (a result, the text to show) or raises
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,20 +108,66 @@ def _include_vars(
     task: Task, space: VarSpace, secrets: VaultSecrets, search_dirs: list[str]
 ) -> Produced:
     raw = task.args.get("file", task.args.get("_raw_params"))
-    if raw is None:
-        raise InputError("include_vars: name the file")
-    name = as_str(space.render(raw, task.origin), "file")
-    path = _find_vars_file(name, search_dirs)
-    data = load_file(path, secrets)
-    if data is None:
-        data = {}
-    if not isinstance(data, Mapping):
-        raise InputError(f"include_vars: {path} must hold a mapping of variables")
-    values: dict[str, Any] = dict(data)
+    if task.args.get("dir") is not None:
+        if raw is not None:
+            raise InputError("include_vars: file and dir exclude each other")
+        paths = _vars_dir_files(task, space, search_dirs)
+    elif raw is None:
+        raise InputError("include_vars: name the file (or a dir)")
+    else:
+        paths = [_find_vars_file(as_str(space.render(raw, task.origin), "file"), search_dirs)]
+    values: dict[str, Any] = {}
+    for path in paths:
+        data = load_file(path, secrets)
+        if data is None:
+            data = {}
+        if not isinstance(data, Mapping):
+            raise InputError(f"include_vars: {path} must hold a mapping of variables")
+        values.update(data)  # later files win, as Ansible's default hash_behaviour=replace
     if task.args.get("name"):
         values = {as_str(space.render(task.args["name"]), "name"): values}
-    result = {"changed": False, "ansible_facts": values, "ansible_included_var_files": [path]}
+    result = {"changed": False, "ansible_facts": values, "ansible_included_var_files": paths}
     return Produced(result, include_vars=values)
+
+
+def _vars_dir_files(task: Task, space: VarSpace, search_dirs: list[str]) -> list[str]:
+    """The files of ``dir`` Ansible would load: sorted, walked to ``depth`` (0: all),
+    with one of ``extensions``, matching ``files_matching``, not in ``ignore_files``."""
+    args = {k: space.render(v, task.origin) for k, v in task.args.items()}
+    name = os.path.expanduser(as_str(args["dir"], "dir"))
+    candidates = (
+        [name]
+        if os.path.isabs(name)
+        else [os.path.join(b, n) for b in search_dirs for n in (os.path.join("vars", name), name)]
+    )
+    folder = next((c for c in candidates if os.path.isdir(c)), None)
+    if folder is None:
+        raise InputError(f"include_vars: directory {name!r} not found "
+                         f"(searched {', '.join(candidates)})")  # fmt: skip
+    depth = int(args.get("depth") or 0)
+    extensions = [str(e).lstrip(".") for e in (args.get("extensions") or ["yaml", "yml", "json"])]
+    matching = re.compile(str(args["files_matching"])) if args.get("files_matching") else None
+    ignored = [str(i) for i in (args.get("ignore_files") or [])]
+    strict = not as_bool(args.get("ignore_unknown_extensions"), "ignore_unknown_extensions")
+    found = []
+    base = folder.rstrip("/").count("/")
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        if depth and root.rstrip("/").count("/") - base + 1 >= depth:
+            dirs.clear()
+        for file in sorted(files):
+            if any(fnmatch.fnmatch(file, pattern) for pattern in ignored):
+                continue
+            if matching is not None and not matching.search(file):
+                continue
+            if file.rpartition(".")[2] not in extensions:
+                if strict:
+                    where = os.path.join(root, file)
+                    raise InputError(f"include_vars: {where} has none of the extensions "
+                                     f"{extensions} (ignore_unknown_extensions)")  # fmt: skip
+                continue
+            found.append(os.path.normpath(os.path.join(root, file)))
+    return found
 
 
 def _find_vars_file(name: str, search_dirs: list[str]) -> str:

@@ -21,11 +21,10 @@ for _spec in (
                aliases={"msg": "fail_msg"}, required=("that",), controller=True),
     ModuleSpec("fail", frozenset({"msg"}), controller=True),
     ModuleSpec("meta", frozenset(), free_form=True, controller=True),
-    ModuleSpec("include_vars", frozenset({"file", "name", "hash_behaviour"}), free_form=True,
-               controller=True,
-               unsupported={k: "not supported yet (name one file)" for k in
-                            ("dir", "depth", "files_matching", "ignore_files", "extensions",
-                             "ignore_unknown_extensions")}),
+    ModuleSpec("include_vars", frozenset({"file", "name", "hash_behaviour", "dir", "depth",
+                                          "files_matching", "ignore_files", "extensions",
+                                          "ignore_unknown_extensions", "_raw_params"}),
+               controller=True),  # k=v words parsed, a bare word is the file (as Ansible)
     ModuleSpec("include_tasks", frozenset({"file", "apply"}), free_form=True, controller=True),
     ModuleSpec("include", frozenset({"file"}), free_form=True, controller=True),
     ModuleSpec("import_tasks", frozenset({"file"}), free_form=True, controller=True),
