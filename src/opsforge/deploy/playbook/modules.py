@@ -241,7 +241,7 @@ def normalize_args(spec: ModuleSpec, args: Mapping[str, Any], origin: str) -> di
         if name not in spec.params and name != "_raw_params":
             known = ", ".join(sorted(spec.params))
             raise _error(f"{spec.name}: unknown parameter '{key}' (supported: {known})", origin)
-        if name == "_raw_params" and not spec.free_form:
+        if name == "_raw_params" and not spec.free_form and name not in spec.params:
             raise _error(f"{spec.name}: takes no free-form text ({value!r})", origin)
         out[name] = value
     for name in spec.required:
