@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from opsforge.errors import UsageError
+
 from .conftest import Runner
 
 PRECEDENCE = """
@@ -401,3 +403,40 @@ def test_include_vars_of_a_directory(run_pb: Runner) -> None:
     result = run_pb(playbook, files=files)  # a file that is not vars: a clear failure
     assert result.status("include_vars") == "failed"
     assert "README has none of the extensions" in result.output("include_vars")
+
+
+def test_vars_prompt_takes_extra_vars_then_the_terminal_then_the_default(
+    run_pb: Runner,
+) -> None:
+    playbook = """
+        - hosts: all
+          gather_facts: false
+          vars:
+            release: from-vars
+          vars_prompt:
+            - name: release
+              prompt: Which release?
+              private: false
+              default: v1
+            - name: token
+              prompt: API token
+          tasks:
+            - name: show
+              debug: msg="{{ release }} {{ token }}"
+        """
+    asked: list[tuple[str, bool]] = []
+
+    def terminal(text: str, private: bool) -> str:
+        asked.append((text, private))
+        return "" if "release" in text else "t0ken"
+
+    result = run_pb(playbook, prompt=terminal)
+    assert asked == [("Which release? [v1]", False), ("API token", True)]
+    # the private answer is a secret: what is rendered from it is shown masked
+    assert result.output("show") == '"***"'
+    result = run_pb(playbook.replace("{{ token }}", ""), prompt=terminal)
+    assert result.output("show") == "v1"  # an empty answer takes the default
+    result = run_pb(playbook, extra_vars={"release": "v9", "token": "x"})
+    assert result.output("show") == "v9 x"
+    with pytest.raises(UsageError, match="vars_prompt 'token' has no value"):
+        run_pb(playbook)

@@ -43,6 +43,11 @@ def _vault_secrets(params: dict[str, Any]) -> Any:
     return secrets + VaultSecrets.from_env()
 
 
+def _ask(text: str, private: bool) -> str:
+    """A ``vars_prompt`` question on the terminal (hidden input for private ones)."""
+    return str(click.prompt(text, default="", show_default=False, hide_input=private))
+
+
 def _run_playbook(path: Path, pattern: str, params: dict[str, Any]) -> None:
     """The playbook branch: PATTERN (default all) limits the hosts of every play."""
     from opsforge.deploy.playbook import RunOptions, parse_extra_vars, prepare, run_playbook
@@ -62,6 +67,7 @@ def _run_playbook(path: Path, pattern: str, params: dict[str, Any]) -> None:
         become=targets.fanout.become,
         forks=targets.fanout.forks,
         interactive=sys.stdin.isatty(),
+        prompt=_ask if sys.stdin.isatty() else None,
     )
     run = prepare(
         path,

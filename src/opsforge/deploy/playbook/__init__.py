@@ -17,6 +17,7 @@ earlier one (:mod:`.host_run`). Modules are registered by name
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -39,7 +40,7 @@ from opsforge.deploy.playbook.yaml_lines import load_file
 from opsforge.errors import InputError, UsageError
 from opsforge.inventory import Inventory
 from opsforge.templating import TemplateEngine
-from opsforge.types import HostSpec
+from opsforge.types import HostSpec, Secret
 from opsforge.vault import VaultSecrets, read_file
 
 __all__ = [
@@ -86,6 +87,34 @@ def parse_extra_vars(values: Sequence[str], secrets: VaultSecrets) -> dict[str, 
     return out
 
 
+def _answer_prompts(playbook: Playbook, options: RunOptions) -> Playbook:
+    """Every ``vars_prompt`` answered before anything runs: ``-e`` wins, then the terminal,
+    then the default; private answers are secrets. They join the play's vars."""
+    plays = []
+    for play in playbook.plays:
+        answers: dict[str, Any] = {}
+        for ask in play.prompts:
+            if ask.name in options.extra_vars:
+                continue
+            value: Any = ask.default
+            if options.prompt is not None:
+                shown = f"{ask.prompt} [{ask.default}]" if ask.default is not None else ask.prompt
+                answer = options.prompt(shown, ask.private)
+                if ask.confirm and options.prompt(f"confirm {ask.prompt}", ask.private) != answer:
+                    raise UsageError(f"vars_prompt '{ask.name}': the answers do not match")
+                value = answer or ask.default
+            if value is None:
+                raise UsageError(
+                    f"{ask.origin}: vars_prompt '{ask.name}' has no value and there is no "
+                    f"terminal to ask on: give -e {ask.name}=... or a default"
+                )
+            answers[ask.name] = (
+                Secret(str(value)) if ask.private and value != ask.default else value
+            )
+        plays.append(dataclasses.replace(play, vars={**play.vars, **answers}) if answers else play)
+    return dataclasses.replace(playbook, plays=tuple(plays))
+
+
 def prepare(
     path: str | os.PathLike[str],
     *,
@@ -105,6 +134,7 @@ def prepare(
 
     engine = TemplateEngine([base], file_reader=reader)
     check_playbook(playbook, engine)
+    playbook = _answer_prompts(playbook, options)
     for play in playbook.plays:
         if play.keyword("connection") == "local":
             specs = [HostSpec(name=s.name, connector="local", vars=s.vars) for s in specs]

@@ -114,7 +114,6 @@ PLAY_KEYWORDS = _COMMON | {
 UNSUPPORTED_KEYWORDS = {
     "async": "async tasks are not supported yet",
     "poll": "async tasks are not supported yet",
-    "vars_prompt": "vars_prompt is not supported yet (pass the values with -e)",
     "order": "play 'order' is not supported yet",
     "module_defaults": "module_defaults is not supported yet",
     "connection": "only 'connection: local' and 'ssh' are supported",

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from opsforge.deploy.playbook.keywords import PLAY_KEYWORDS, UNSUPPORTED_KEYWORDS
-from opsforge.deploy.playbook.model import Block, Node, Play, Playbook, Task
+from opsforge.deploy.playbook.model import Block, Node, Play, Playbook, Task, VarPrompt
 from opsforge.deploy.playbook.modules import canonical_name
 from opsforge.deploy.playbook.roles import RoleSet, role_dirs
 from opsforge.deploy.playbook.tasks import Scope, error_at, parse_tasks
@@ -145,7 +145,35 @@ def _load_play(data: LineDict, path: str, secrets: VaultSecrets) -> Play:
         handlers=tuple(handlers),
         roles=tuple(roles.roles),
         base_dir=playbook_dir,
+        prompts=_prompts(data),
     )
+
+
+_PROMPT_KEYS = frozenset({"name", "prompt", "default", "private", "confirm", "unsafe"})
+
+
+def _prompts(data: LineDict) -> tuple[VarPrompt, ...]:
+    raw = data.get("vars_prompt")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise error_at("vars_prompt must be a list", data.at("vars_prompt"))
+    prompts = []
+    for item in raw:
+        where = item.at() if isinstance(item, LineDict) else data.at("vars_prompt")
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise error_at("a vars_prompt entry needs a name", where)
+        for key in item:
+            if key in ("encrypt", "salt", "salt_size"):
+                raise error_at(f"vars_prompt: '{key}' is not supported yet", where)
+            if key not in _PROMPT_KEYS:
+                raise error_at(f"vars_prompt: unknown key '{key}'", where)
+        private, confirm = item.get("private", True), item.get("confirm", False)
+        if not isinstance(private, bool) or not isinstance(confirm, bool):
+            raise error_at("vars_prompt: private and confirm are true or false", where)
+        prompts.append(VarPrompt(item["name"], str(item.get("prompt") or item["name"]), where,
+                                 item.get("default"), private, confirm))  # fmt: skip
+    return tuple(prompts)
 
 
 def _role_entries(data: LineDict) -> list[LineDict]:

@@ -88,6 +88,18 @@ class Block:
 Node = Task | Block
 
 
+@dataclass(frozen=True)
+class VarPrompt:
+    """One ``vars_prompt`` entry: asked before the run when there is a terminal."""
+
+    name: str
+    prompt: str
+    origin: str
+    default: Any = None
+    private: bool = True
+    confirm: bool = False
+
+
 @dataclass(frozen=True, eq=False)
 class Play:
     """One play: its hosts, its settings and the root block of its tasks."""
@@ -102,6 +114,7 @@ class Play:
     handlers: tuple[Task, ...]
     roles: tuple[Role, ...] = ()
     base_dir: str = ""
+    prompts: tuple[VarPrompt, ...] = ()
 
     def keyword(self, name: str, default: Any = None) -> Any:
         return self.keywords.get(name, default)

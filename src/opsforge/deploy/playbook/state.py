@@ -75,6 +75,9 @@ class RunOptions:
     become: Become | None = None  # -b on the command line
     forks: int = 50
     interactive: bool = False
+    #: asks a ``vars_prompt`` question on the terminal: (prompt, private) -> answer; None
+    #: when there is no terminal (then a default or ``-e`` must give the value)
+    prompt: Callable[[str, bool], str] | None = None
 
 
 @dataclass
