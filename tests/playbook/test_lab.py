@@ -177,3 +177,57 @@ def test_delegate_to_another_inventory_host(lab: LabInfo, tmp_path: Path, target
         assert (target / f"{name}.own").read_text() == f"{name} {ports[name]}\n"
         # the task ran over lab5's connection, with the delegating host's variables
         assert (target / f"{name}.delegated").read_text() == f"{name} {ports['lab5']}\n"
+
+
+def test_async_poll_and_fire_and_forget_over_ssh(
+    lab: LabInfo, tmp_path: Path, target: Path
+) -> None:
+    inventory = _inventory(lab, tmp_path / "inventory.yml", target)
+    playbook = tmp_path / "async.yml"
+    playbook.write_text(
+        """
+- hosts: lab3
+  gather_facts: false
+  tasks:
+    - name: waited for
+      shell: sleep 0.2; echo polled
+      async: 30
+      poll: 1
+      register: polled
+    - name: started
+      shell: sleep 1; echo detached > {{ target_root }}/detached.txt; echo done; exit 3
+      async: 60
+      poll: 0
+      register: job
+    - name: wait for it
+      async_status: jid={{ job.ansible_job_id }}
+      register: status
+      until: status.finished
+      retries: 30
+      delay: 0.2
+      failed_when: false
+    - name: show
+      debug: msg="{{ polled.stdout }} {{ status.rc }} {{ status.stdout }}"
+    - async_status: jid={{ job.ansible_job_id }} mode=cleanup
+    - name: too slow
+      command: sleep 30
+      async: 1
+      poll: 1
+"""
+    )
+    env = dict(os.environ, OPSFORGE_STATE_DIR=str(tmp_path / "state"), NO_COLOR="1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "opsforge", "apply", str(playbook), "-i", str(inventory),
+         "-o", "json"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    events = {e["name"]: e for e in map(json.loads, proc.stdout.splitlines())
+              if e["kind"] == "operation"}  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "show" in events, proc.stdout + proc.stderr
+    # the detached job outlived the session that started it and reported its own exit code
+    assert events["show"]["output"] == "polled 3 done"
+    assert (target / "detached.txt").read_text() == "detached\n"
+    assert events["too slow"]["status"] == "failed"
+    assert "did not complete within the requested time - 1s" in events["too slow"]["output"]
+    assert not list(Path(lab.root, "home", ".opsforge_async").glob("j*"))

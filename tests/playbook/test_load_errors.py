@@ -100,9 +100,18 @@ CASES = [
         - hosts: all
           tasks:
             - debug: msg=hi
+              delegate_facts: true
+        """,
+        "site.yml", 4, "delegate_facts is not supported yet", id="unsupported-keyword",
+    ),
+    pytest.param(
+        """
+        - hosts: all
+          tasks:
+            - debug: msg=hi
               async: 10
         """,
-        "site.yml", 4, "async tasks are not supported yet", id="unsupported-keyword",
+        "site.yml", 3, "async works on command, shell, script and raw", id="async-not-command",
     ),
     pytest.param(
         """

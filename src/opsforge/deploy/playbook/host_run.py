@@ -25,6 +25,7 @@ from opsforge.deploy.playbook.args import as_bool, as_float, as_int, as_str
 from opsforge.deploy.playbook.controller import TaskFailure, run_controller
 from opsforge.deploy.playbook.host_vars import SpaceBuilder
 from opsforge.deploy.playbook.loops import loop_control, loop_items, loop_vars
+from opsforge.deploy.playbook.mod_async import with_async
 from opsforge.deploy.playbook.mod_commands import CommandCall
 from opsforge.deploy.playbook.model import Task
 from opsforge.deploy.playbook.modules import BuildEnv, lookup_module
@@ -207,7 +208,8 @@ class HostRun:
                 continue
             args = item_space.render(dict(task.args), task.origin)
             assert spec.build is not None
-            calls = spec.build(args, env)
+            calls = with_async(spec.build(args, env), task.keywords,
+                               lambda v, s=item_space: s.render(v, task.origin))  # fmt: skip
             for n, call in enumerate(calls):
                 record.units.append(unit if n == 0 else replace(unit, call=None))
                 record.units[-1].call = call

@@ -83,6 +83,8 @@ TASK_KEYWORDS = _COMMON | {
     "notify",
     "listen",
     "delegate_facts",
+    "async",
+    "poll",
     *(f"with_{name}" for name in LOOP_LOOKUPS),
 }
 
@@ -112,8 +114,6 @@ PLAY_KEYWORDS = _COMMON | {
 
 #: keywords Ansible knows that opsforge does not implement (an error, never ignored)
 UNSUPPORTED_KEYWORDS = {
-    "async": "async tasks are not supported yet",
-    "poll": "async tasks are not supported yet",
     "order": "play 'order' is not supported yet",
     "module_defaults": "module_defaults is not supported yet",
     "connection": "only 'connection: local' and 'ssh' are supported",

@@ -52,6 +52,8 @@ class RunCommand(Operation):
     stdin: str | None = None
     secrets: tuple[Secret, ...] = ()
     marker: str = field(default_factory=lambda: "OPSF-ERR-" + _secrets.token_hex(6))
+    #: seconds before the command's process group is killed (``async`` with ``poll``)
+    time_limit: int | None = None
 
     def describe(self) -> str:
         return self.shown if len(self.shown) <= 60 else self.shown[:57] + "..."
@@ -70,6 +72,8 @@ class RunCommand(Operation):
         if self.stdin is not None:
             data = base64.b64encode(self.stdin.encode()).decode()
             run = f"printf '%s' {data} | base64 -d | {{ {run}\n}}"
+        if self.time_limit is not None:  # timeout signals the command's whole group
+            run = f"timeout {self.time_limit} /bin/sh -c {quote(run)}"
         body = "\n".join(
             [
                 "e=$(mktemp) || exit 1",
@@ -127,6 +131,9 @@ class CommandCall(ModuleCall):
         }
         if rc != 0:
             result["msg"] = "non-zero return code"
+        if rc == 124 and self.operation.time_limit is not None:
+            limit = self.operation.time_limit
+            result["msg"] = f"async task did not complete within the requested time - {limit}s"
         return result
 
 

@@ -62,7 +62,6 @@ NOT_YET = frozenset(
         "assemble",
         "tempfile",
         "copy_remote",
-        "async_status",
         "add_host",
         "group_by",
         "set_stats",
@@ -208,6 +207,7 @@ _LOADED: list[bool] = []
 def _builtins() -> None:
     if not _LOADED:
         _LOADED.append(True)
+        import opsforge.deploy.playbook.mod_async
         import opsforge.deploy.playbook.mod_commands
         import opsforge.deploy.playbook.mod_controller
         import opsforge.deploy.playbook.mod_files

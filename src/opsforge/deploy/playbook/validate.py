@@ -7,8 +7,10 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from opsforge.deploy.playbook.mod_async import ASYNC_MODULES
 from opsforge.deploy.playbook.mod_controller import META_ACTIONS
 from opsforge.deploy.playbook.model import Block, Node, Playbook, Task
+from opsforge.deploy.playbook.modules import canonical_name
 from opsforge.deploy.playbook.tasks import error_at
 from opsforge.deploy.playbook.yaml_lines import Unsafe
 from opsforge.errors import InputError
@@ -107,6 +109,8 @@ def check_task(task: Task, engine: TemplateEngine, playbook_dir: str) -> None:
     method = _literal(kw.get("become_method"))
     if method is not None and method != "sudo":
         raise error_at(f"become_method {method!r} is not supported yet (sudo only)", origin)
+    if kw.get("async") is not None and canonical_name(task.module) not in ASYNC_MODULES:
+        raise error_at("async works on command, shell, script and raw tasks", origin)
     _check_files(task, engine, playbook_dir)
 
 
