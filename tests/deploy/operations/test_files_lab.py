@@ -236,6 +236,26 @@ def test_validate_keeps_the_old_file_when_the_new_one_is_refused(
         declare(lambda host: files.copy(host, dest="/x", content="", validate="visudo -c"))
 
 
+def test_remote_src_copies_on_the_host_then_is_a_noop(lab: LabInfo, tmp_path: Path) -> None:
+    root = tmp_path / "remote 'src'"
+    root.mkdir()
+    (root / "dist.conf").write_text("shipped\n")
+    (root / "app.conf").write_text("old\n")
+
+    def build(host: HostContext) -> None:
+        files.copy(host, str(root / "dist.conf"), str(root / "app.conf"), remote_src=True,
+                   mode="0600")  # fmt: skip
+        files.copy(host, str(root / "dist.conf"), str(root / "new.conf"), remote_src=True)
+
+    _, results, second = converge(lab, declare(build), tmp_path)
+    assert [r.exit_code for r in results] == [0, 0]
+    assert (root / "app.conf").read_text() == "shipped\n"
+    assert stat.S_IMODE((root / "app.conf").stat().st_mode) == 0o600
+    assert stat.S_IMODE((root / "new.conf").stat().st_mode) == 0o644
+    assert all(c.is_noop for c in second)
+    assert temps(tmp_path) == []
+
+
 def test_a_download_with_a_wrong_checksum_changes_nothing(
     lab: LabInfo, tmp_path: Path, http_root: tuple[str, Path]
 ) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 from opsforge.deploy.context import Declared, HostContext
 from opsforge.deploy.operations.files_attrs import Attrs, Mode
-from opsforge.deploy.operations.files_content import Copy, Template
+from opsforge.deploy.operations.files_content import Copy, RemoteCopy, Template
 from opsforge.deploy.operations.files_edit import Block, Line, Replace
 from opsforge.deploy.operations.files_fetch import Download, Unarchive
 from opsforge.deploy.operations.files_ini import Ini
@@ -42,6 +42,7 @@ __all__ = [
     "Line",
     "Link",
     "Mode",
+    "RemoteCopy",
     "Remove",
     "Replace",
     "Template",
@@ -139,12 +140,19 @@ def copy(
     backup: bool = False,
     force: bool = True,
     validate: str | None = None,
+    remote_src: bool = False,
     **meta: Any,
 ) -> Declared:
     """``dest`` holds controller file ``src`` (or ``content``). Written only when the
     sha256 differs; ``dest`` ending in ``/`` means ``dest/basename(src)``.
     ``force=False`` leaves an existing file's content alone. ``validate``: a command that
-    must accept the new file (``%s``) before it replaces the old one (``visudo -cf %s``)."""
+    must accept the new file (``%s``) before it replaces the old one (``visudo -cf %s``).
+    ``remote_src``: ``src`` is a file on the host itself."""
+    if remote_src:
+        if src is None or content is not None or validate is not None:
+            raise InputError("copy: remote_src needs src (and takes no content or validate)")
+        remote = RemoteCopy(src, dest, Attrs.of(mode, owner, group), backup, force)
+        return host.add(remote, **meta)
     data = content.encode("utf-8") if isinstance(content, str) else content
     op = Copy(dest, src, data, Attrs.of(mode, owner, group), backup, force, validate)
     return host.add(op, **meta)

@@ -11,7 +11,7 @@ import hashlib
 import os
 import posixpath
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from opsforge.deploy.commands import Action, Command, WriteFile, mask, quote
@@ -250,3 +250,75 @@ class Template(Operation):
             force=self.force,
             validate=self.validate,
         )
+
+
+@dataclass(frozen=True)
+class RemoteCopy(Operation):
+    """``dest`` holds a copy of ``src``, a file on the host itself (Ansible's
+    ``remote_src``): compared by sha256, copied to a temp file next to ``dest`` and
+    renamed over it."""
+
+    src: str
+    dest: str
+    attrs: Attrs = field(default_factory=Attrs)
+    backup: bool = False
+    force: bool = True
+
+    kind: ClassVar[str] = "files.remote_copy"
+
+    def __post_init__(self) -> None:
+        check_path(self.src, "src")
+        object.__setattr__(self, "dest", _dest(self.dest, self.src))
+
+    def describe(self) -> str:
+        return f"copy (on the host) {self.src} -> {self.dest}"
+
+    def facts(self) -> tuple[Fact[Any], ...]:
+        return (FileState(self.src), FileState(self.dest))
+
+    def plan(self, facts: FactCache, env: PlanEnv) -> Change:
+        source = facts.get(FileState(self.src))
+        if source is None:
+            raise refuse(env, f"copy: remote src {self.src} not found")
+        if source.is_link and source.target_type == "file":
+            pass  # cp follows it, like Ansible
+        elif not source.is_file:
+            raise refuse(env, f"copy: remote src {self.src} is a {source.type} (only files)")
+        if not source.readable:
+            raise refuse(env, f"cannot read {self.src}: permission denied (use become)")
+        info = facts.get(FileState(self.dest))
+        if info is not None and info.type in {"directory", "other"}:
+            raise refuse(env, f"{self.dest} is a {info.type}, not a regular file")
+        existing = info if info is not None and info.is_file else None
+        if existing is not None and not self.force:
+            return Change.noop(f"{self.dest} exists (force=False: its content is left alone)")
+        if existing is not None and existing.sha256 == source.sha256:
+            fix, fix_diff = self.attrs.fixups(self.dest, existing, is_dir=False)
+            if not fix:
+                return Change.noop(f"{self.dest} is up to date ({describe_info(existing)})")
+            return Change(tuple(fix), tuple(fix_diff),
+                          facts_after=fixed(self.dest, facts, "file", self.attrs))  # fmt: skip
+        mode = self.attrs.desired_mode(existing, is_dir=False)
+        if mode is None:
+            mode = existing.mode if existing else DEFAULT_FILE_MODE
+        head, _, name = self.dest.rpartition("/")
+        temp = quote(f"{head}/.{name}.opsforge-cp")
+        steps = [f'cp -- {quote(self.src)} "$t"', f'chmod {mode:04o} "$t"']
+        if self.attrs.owner or self.attrs.group:
+            who = f"{self.attrs.owner or ''}:{self.attrs.group or ''}".rstrip(":")
+            steps.append(f'chown {quote(who)} "$t"')
+        elif existing is not None and existing.uid >= 0:
+            steps.append(f'chown {existing.uid}:{existing.gid} "$t"')
+        steps.append(f'mv -f "$t" {quote(self.dest)}')
+        body = f"t={temp}$$; trap 'rm -f \"$t\"' EXIT; " + " && ".join(steps) + "; trap - EXIT"
+        actions: list[Action] = [Command(body)]
+        if self.backup and existing:
+            actions.insert(0, backup_command(self.dest))
+        before = f"sha256 {existing.sha256} ({existing.size} bytes)" if existing else None
+        after_sum = f"sha256 {source.sha256} ({source.size} bytes) from {self.src}"
+        diff = [DiffItem(self.dest, before, after_sum)]
+        after = replace(
+            predict(self.dest, existing, "file", self.attrs, mode=mode),
+            type="file", size=source.size, sha256=source.sha256, content=None,
+        )  # fmt: skip
+        return Change(tuple(actions), tuple(diff), facts_after=settled(self.dest, after))

@@ -28,6 +28,7 @@ from opsforge.deploy.operations.files import (
     Unarchive,
 )
 from opsforge.deploy.operations.files_attrs import Attrs
+from opsforge.deploy.operations.files_content import RemoteCopy
 from opsforge.deploy.operations.files_ini import Ini
 from opsforge.deploy.playbook.args import as_bool, as_str, opt_str
 from opsforge.deploy.playbook.modules import (
@@ -131,7 +132,11 @@ def _copy(args: dict[str, Any], env: BuildEnv) -> Sequence[ModuleCall]:
     force = as_bool(args.get("force"), "force", default=True)
     validate = opt_str(args.get("validate"), "validate")
     if as_bool(args.get("remote_src"), "remote_src"):
-        raise InputError("copy: remote_src is not supported yet (use command: cp ...)")
+        if args.get("src") is None or args.get("content") is not None:
+            raise InputError("copy: remote_src needs src (a file on the host)")
+        src = as_str(args["src"], "src")
+        remote = RemoteCopy(src, dest, attrs=attrs, backup=backup, force=force)
+        return [OpCall(remote, {"dest": remote.dest, "src": src})]
     if args.get("content") is not None:
         if args.get("src") is not None:
             raise InputError("copy: src and content exclude each other")
