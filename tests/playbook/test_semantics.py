@@ -440,3 +440,24 @@ def test_vars_prompt_takes_extra_vars_then_the_terminal_then_the_default(
     assert result.output("show") == "v9 x"
     with pytest.raises(UsageError, match="vars_prompt 'token' has no value"):
         run_pb(playbook)
+
+
+def test_hostvars_of_another_host_are_templated_in_that_hosts_variables(
+    run_pb: Runner,
+) -> None:
+    result = run_pb(
+        """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - name: show
+              debug:
+                msg: >-
+                  {{ hostvars['h2'].url }} {{ hostvars[groups['odd'][0]]['url'] }}
+                  {{ hostvars['h2'] | length > 3 }} {{ 'url' in hostvars['h2'] }}
+              when: inventory_hostname == 'h1'
+        """,
+        hosts=2,
+        host_vars={"port": 8080, "url": "http://{{ inventory_hostname }}:{{ port }}"},
+    )
+    assert result.output("show") == "http://h2:8080 http://h1:8080 True True"

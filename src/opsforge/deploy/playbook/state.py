@@ -12,7 +12,7 @@ from opsforge.connectors.base import Connector
 from opsforge.deploy.facts.base import Fact, FactCache
 from opsforge.deploy.facts.system import OsInfo, System, SystemInfo
 from opsforge.deploy.playbook.model import Play, Role
-from opsforge.deploy.playbook.variables import GATHER, HostVars, Pending
+from opsforge.deploy.playbook.variables import GATHER, HostVars, Pending, TemplatedVars, VarSpace
 from opsforge.templating import TemplateEngine
 from opsforge.types import Become, HostSpec
 from opsforge.vault import VaultSecrets
@@ -130,9 +130,14 @@ class PlayRun:
     def hostvars(self) -> HostVars:
         def build(name: str) -> Mapping[str, Any]:
             state = self.states.get(name)
-            return state.host_vars() if state is not None else {}
+            if state is None:
+                return {}
+            magic = {"hostvars": hostvars, "groups": self.groups, "inventory_hostname": name}
+            space = VarSpace(self.engine, [magic, state.host_vars()], self.play.origin)
+            return TemplatedVars(space)
 
-        return HostVars(list(self.states), build)
+        hostvars = HostVars(list(self.states), build)
+        return hostvars
 
     def role_layers(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """(every role's vars, every role's defaults) of the play, merged in role order."""

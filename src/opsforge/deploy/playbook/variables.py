@@ -86,14 +86,12 @@ class HostVars(Mapping[str, Any]):
     def __init__(self, names: Sequence[str], build: Callable[[str], Mapping[str, Any]]) -> None:
         self._names = tuple(names)
         self._build = build
-        self._cache: dict[str, Mapping[str, Any]] = {}
 
     def __getitem__(self, name: str) -> Mapping[str, Any]:
         if name not in self._names:
             raise KeyError(name)
-        if name not in self._cache:
-            self._cache[name] = self._build(name)
-        return self._cache[name]
+        # built on every read: what another host set since (set_fact, register) shows
+        return self._build(name)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)
@@ -103,6 +101,26 @@ class HostVars(Mapping[str, Any]):
 
     def __contains__(self, name: object) -> bool:
         return name in self._names
+
+
+class TemplatedVars(Mapping[str, Any]):
+    """A host's variables as ``hostvars[host]`` shows them: each templated when read, in
+    that host's own variable space (its ``inventory_hostname``, its group vars)."""
+
+    def __init__(self, space: VarSpace) -> None:
+        self._space = space
+
+    def __getitem__(self, name: str) -> Any:
+        return self._space.resolve(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._space.flat())
+
+    def __len__(self) -> int:
+        return len(self._space.flat())
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name in self._space
 
 
 _PARSER = Environment(extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"])
