@@ -461,3 +461,31 @@ def test_hostvars_of_another_host_are_templated_in_that_hosts_variables(
         host_vars={"port": 8080, "url": "http://{{ inventory_hostname }}:{{ port }}"},
     )
     assert result.output("show") == "http://h2:8080 http://h1:8080 True True"
+
+
+def test_module_defaults_merge_from_play_to_block_to_task(run_pb: Runner, tmp_path: Path) -> None:
+    target = tmp_path / "target"
+    result = run_pb(
+        """
+        - hosts: all
+          gather_facts: false
+          module_defaults:
+            ansible.builtin.copy: {mode: "0600"}
+            file: {state: directory, mode: "0750"}
+          tasks:
+            - name: play default
+              copy: content="a\\n" dest={{ target }}/a
+            - block:
+                - name: block default
+                  copy: content="b\\n" dest={{ target }}/b
+                - name: task wins
+                  copy: content="c\\n" dest={{ target }}/c mode=0644
+                - name: dir
+                  file: path={{ target }}/d
+              module_defaults:
+                copy: {mode: "0640"}
+        """
+    )
+    assert result.status("dir") == "changed"
+    modes = {n: (target / n).stat().st_mode & 0o777 for n in "abcd"}
+    assert modes == {"a": 0o600, "b": 0o640, "c": 0o644, "d": 0o750}

@@ -115,7 +115,6 @@ PLAY_KEYWORDS = _COMMON | {
 #: keywords Ansible knows that opsforge does not implement (an error, never ignored)
 UNSUPPORTED_KEYWORDS = {
     "order": "play 'order' is not supported yet",
-    "module_defaults": "module_defaults is not supported yet",
     "connection": "only 'connection: local' and 'ssh' are supported",
     "port": "set ansible_port in the inventory instead",
     "delegate_facts": "delegate_facts is not supported yet",

@@ -228,8 +228,11 @@ def is_module_name(name: str) -> bool:
     return short in _REGISTRY or short in NOT_YET or "." in name
 
 
-def normalize_args(spec: ModuleSpec, args: Mapping[str, Any], origin: str) -> dict[str, Any]:
-    """Aliases resolved; unknown, unsupported or missing parameters are InputErrors."""
+def normalize_args(
+    spec: ModuleSpec, args: Mapping[str, Any], origin: str, *, partial: bool = False
+) -> dict[str, Any]:
+    """Aliases resolved; unknown, unsupported or (unless ``partial``: defaults) missing
+    parameters are InputErrors."""
     out: dict[str, Any] = {}
     for key, value in args.items():
         name = spec.aliases.get(key, key)
@@ -244,7 +247,7 @@ def normalize_args(spec: ModuleSpec, args: Mapping[str, Any], origin: str) -> di
         if name == "_raw_params" and not spec.free_form and name not in spec.params:
             raise _error(f"{spec.name}: takes no free-form text ({value!r})", origin)
         out[name] = value
-    for name in spec.required:
+    for name in () if partial else spec.required:
         if name not in out:
             raise _error(f"{spec.name}: missing required parameter '{name}'", origin)
     return out

@@ -93,6 +93,11 @@ class Scope:
         """This scope plus the inheritable keywords, when, tags and vars of ``data``."""
         keywords = dict(self.keywords)
         keywords.update({k: v for k, v in data.items() if k in INHERITED})
+        if data.get("module_defaults") is not None:
+            keywords["module_defaults"] = _merge_defaults(
+                keywords.get("module_defaults") or {}, data["module_defaults"],
+                data.at("module_defaults"),
+            )  # fmt: skip
         when = self.when + (parse_when(data.get("when"), data.at("when")) if conditions else ())
         tags = (
             self.tags | parse_tags(data.get("tags"), data.at("tags")) if conditions else self.tags
@@ -223,6 +228,23 @@ def module_args(name: str, raw: Any, extra: Any, origin: str) -> tuple[str, dict
     return spec.name, normalize_args(spec, args, origin)
 
 
+def _merge_defaults(outer: Mapping[str, Any], inner: Any, origin: str) -> dict[str, dict[str, Any]]:
+    """``module_defaults`` of a play/block/task merged over the enclosing ones, per module
+    (short names: ``ansible.builtin.file`` and ``file`` are one entry)."""
+    if not isinstance(inner, Mapping):
+        raise error_at("module_defaults must be a mapping of module -> arguments", origin)
+    merged = {name: dict(args) for name, args in outer.items()}
+    for name, args in inner.items():
+        if str(name).startswith("group/"):
+            raise error_at(f"module_defaults: action groups ({name}) are not supported yet",
+                           origin)  # fmt: skip
+        if not isinstance(args, Mapping):
+            raise error_at(f"module_defaults: {name}: arguments must be a mapping", origin)
+        key = canonical_name(str(name))
+        merged[key] = {**merged.get(key, {}), **args}
+    return merged
+
+
 def _parse_task(data: LineDict, scope: Scope) -> list[Node]:
     name, raw, local = _module_of(data)
     _check_keywords(data, TASK_KEYWORDS, name)
@@ -231,8 +253,14 @@ def _parse_task(data: LineDict, scope: Scope) -> list[Node]:
     if module in _STATIC_INCLUDES:
         return [_import(module, args, data, scope, origin)]
     inner = scope.inherit(data)
+    defaults = (inner.keywords.get("module_defaults") or {}).get(module)
+    if defaults:  # the task's own arguments win
+        spec = lookup_module(module)
+        assert spec is not None
+        args = {**normalize_args(spec, dict(defaults), origin, partial=True), **args}
     keywords = dict(inner.keywords)
     keywords.update({k: v for k, v in data.items() if k in TASK_KEYWORDS and k not in INHERITED})
+    keywords.pop("module_defaults", None)
     if local:
         keywords["delegate_to"] = "localhost"
     for key in ("when", "tags", "vars", "name", "args", "action", "local_action"):
