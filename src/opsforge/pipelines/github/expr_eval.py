@@ -4,7 +4,7 @@ status functions. Property names and context names match without regard to case.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,14 +52,14 @@ def lookup(mapping: Mapping[str, Any], key: str) -> Any:
     return None
 
 
+def _over_filtered(value: _Filtered, pick: Callable[[Any], Any]) -> _Filtered:
+    """Property access on a filtered array applies to each item; nulls are dropped."""
+    return _Filtered(got for item in value if (got := pick(item)) is not None)
+
+
 def _member(value: Any, name: str) -> Any:
     if isinstance(value, _Filtered):
-        out = _Filtered()
-        for item in value:
-            got = _member(item, name)
-            if got is not None:
-                out.append(got)
-        return out
+        return _over_filtered(value, lambda item: _member(item, name))
     if isinstance(value, Mapping):
         return lookup(value, name)
     return None
@@ -67,12 +67,7 @@ def _member(value: Any, name: str) -> Any:
 
 def _index(value: Any, key: Any) -> Any:
     if isinstance(value, _Filtered):
-        out = _Filtered()
-        for item in value:
-            got = _index(item, key)
-            if got is not None:
-                out.append(got)
-        return out
+        return _over_filtered(value, lambda item: _index(item, key))
     if isinstance(value, Mapping):
         return lookup(value, to_string(key))
     if isinstance(value, list):
