@@ -43,6 +43,7 @@ ENTRY_POINT_GROUP = "opsforge.pipeline_formats"
 _BUILTINS = {
     "native": "opsforge.pipelines.native:FRONTEND",
     "gitlab": "opsforge.pipelines.gitlab:FRONTEND",
+    "github": "opsforge.pipelines.github:FRONTEND",
 }
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "Node",
     "Not",
     "ParseError",
+    "context_names",
     "parse",
     "uses_status_function",
 ]
@@ -312,3 +313,20 @@ def uses_status_function(node: Node) -> bool:
     if isinstance(node, Binary | Logical):
         return uses_status_function(node.left) or uses_status_function(node.right)
     return False
+
+
+def context_names(node: Node) -> frozenset[str]:
+    """Every context a tree reads (``needs``, ``matrix``, ...)."""
+    if isinstance(node, ContextRef):
+        return frozenset({node.name})
+    if isinstance(node, Call):
+        return frozenset().union(*(context_names(a) for a in node.args))
+    if isinstance(node, Member | Filter):
+        return context_names(node.obj)
+    if isinstance(node, Index):
+        return context_names(node.obj) | context_names(node.index)
+    if isinstance(node, Not):
+        return context_names(node.operand)
+    if isinstance(node, Binary | Logical):
+        return context_names(node.left) | context_names(node.right)
+    return frozenset()

@@ -21,6 +21,7 @@ from opsforge.pipelines.github.expr_parser import (
     Logical,
     Node,
     ParseError,
+    context_names,
     parse,
     uses_status_function,
 )
@@ -120,6 +121,10 @@ class Condition:
     source: str
     node: Node | Template
     where: Where
+    #: the condition calls success()/failure()/always()/cancelled() itself
+    explicit_status: bool = False
+    #: the contexts it reads
+    contexts: frozenset[str] = frozenset()
 
     def holds(self, scope: Scope) -> bool:
         try:
@@ -145,8 +150,14 @@ def compile_condition(
         inner = text[3:-2]
     elif "${{" in text:
         # GitHub renders such a value as a string, which is true unless empty
-        return Condition(text, compile_template(text, where, contexts), where)
+        template = compile_template(text, where, contexts)
+        names = frozenset().union(
+            *(context_names(p) for p in template.parts if not isinstance(p, str))
+        )
+        return Condition(text, template, where, False, names)
     node = _compile(inner, where, contexts)
-    if not uses_status_function(node):
+    explicit = uses_status_function(node)
+    names = context_names(node)
+    if not explicit:
         node = Logical("&&", Call("success", ()), node)
-    return Condition(text, node, where)
+    return Condition(text, node, where, explicit, names)

@@ -1,0 +1,120 @@
+"""YAML with line numbers for the workflow front-ends (GitHub Actions, CircleCI).
+
+Mappings load as :class:`LineMap`, sequences as :class:`LineSeq`; both know their file
+and line, and a mapping the line of each key, so errors name ``file:line``. Keys are kept
+as written, and booleans are YAML 1.2's: ``on:``, ``yes`` and ``off`` are strings here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from opsforge.pipelines.errors import PipelineError
+from opsforge.pipelines.model import SourceLocation
+
+__all__ = ["LineMap", "LineSeq", "line_of", "load_yaml", "location"]
+
+
+class LineMap(dict[str, Any]):
+    """A mapping that knows its file, its line and each key's line."""
+
+    path: str = ""
+    line: int = 0
+    key_lines: dict[str, int]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.key_lines = {}
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class LineSeq(list[Any]):
+    """A sequence that knows its file and line."""
+
+    path: str = ""
+    line: int = 0
+
+
+def location(
+    value: Any, key: str | None = None, fallback: SourceLocation | None = None
+) -> SourceLocation | None:
+    """Where ``value`` (or its ``key``) was written."""
+    if isinstance(value, LineMap):
+        return SourceLocation(value.path, value.line_of(key) if key else value.line)
+    if isinstance(value, LineSeq):
+        return SourceLocation(value.path, value.line)
+    return fallback
+
+
+def line_of(value: Any, key: str | None = None) -> int | None:
+    """The line of ``value`` (or of its ``key``), None when not loaded from YAML."""
+    loc = location(value, key)
+    return None if loc is None else loc.line
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+_BOOL_RE = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+
+
+def _loader_class(path: str) -> type[yaml.SafeLoader]:
+    def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Iterator[LineMap]:
+        data = LineMap()
+        data.path, data.line = path, node.start_mark.line + 1
+        yield data
+        loader.flatten_mapping(node)
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                key = key_node.value  # the text as written: `on` stays "on", `3` stays "3"
+            else:
+                raise PipelineError(
+                    "a mapping key must be a plain value",
+                    path=path,
+                    line=key_node.start_mark.line + 1,
+                )
+            data[key] = loader.construct_object(value_node, deep=True)
+            data.key_lines[key] = key_node.start_mark.line + 1
+
+    def sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> Iterator[LineSeq]:
+        data = LineSeq()
+        data.path, data.line = path, node.start_mark.line + 1
+        yield data
+        data.extend(loader.construct_object(child, deep=True) for child in node.value)
+
+    cls: type[yaml.SafeLoader] = type("WorkflowLoader", (yaml.SafeLoader,), {})
+    # YAML 1.2 booleans, as GitHub and CircleCI read them: `yes`, `on`, `off` are strings
+    cls.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    cls.add_implicit_resolver(_BOOL, _BOOL_RE, list("tTfF"))
+    cls.add_constructor("tag:yaml.org,2002:map", mapping)
+    cls.add_constructor("tag:yaml.org,2002:seq", sequence)
+    return cls
+
+
+def load_yaml(path: Path, shown: str | None = None) -> Any:
+    """Parse ``path``; errors name the file (as ``shown``) and line."""
+    name = shown or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PipelineError(f"cannot read: {exc.strerror or exc}", path=name) from None
+    except UnicodeDecodeError:
+        raise PipelineError("not UTF-8 text", path=name) from None
+    try:
+        return yaml.load(text, Loader=_loader_class(name))  # a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise PipelineError(
+            f"YAML syntax error: {problem}", path=name, line=mark.line + 1 if mark else None
+        ) from None
+    except yaml.YAMLError as exc:
+        raise PipelineError(f"YAML: {exc}", path=name) from None
