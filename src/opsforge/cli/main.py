@@ -64,6 +64,7 @@ SUBCOMMANDS = {
     "inventory": "opsforge.cli.inventory_cmd:inventory_group",
     "lab": "opsforge.cli.lab_cmd:lab_group",
     "runs": "opsforge.cli.runs_cmd:runs_group",
+    "pipeline": "opsforge.cli.pipeline_cmd:pipeline_group",
     "completion": "opsforge.cli.completion:completion_command",
 }
 

@@ -1,0 +1,73 @@
+"""The state one pipeline run shares between its jobs: settings, workdirs, results, locks."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from opsforge.pipelines.masking import Masker
+from opsforge.pipelines.planner import PipelinePlan
+from opsforge.pipelines.records import JobRecord
+from opsforge.pipelines.workspace import RUNTIME_DIR, Workspace, safe_name
+
+__all__ = ["RunSettings", "RunState"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    """How to run. ``run_dir``: logs, artifacts, workdirs of this run (default
+    ``<root>/.opsforge/runs/<run_id>``). ``cache_dir``/``uptodate_dir`` default to
+    ``<root>/.opsforge/cache`` and ``.../uptodate``. ``executor``: force ``shell`` for
+    every job (``docker`` jobs fall back to it anyway when dockerd is unusable).
+    ``variables``: ``--var`` values, highest precedence. ``inventory``: where ssh jobs
+    find their hosts."""
+
+    in_place: bool = False
+    variables: Mapping[str, str] = field(default_factory=dict)
+    executor: str | None = None
+    run_dir: Path | None = None
+    cache_dir: Path | None = None
+    uptodate_dir: Path | None = None
+    after_script_timeout: float = 300.0
+    inventory: str | None = None
+    concurrency: int | None = None
+    keep_workdirs: bool = False
+
+
+class RunState:
+    """Shared by every job action of one run."""
+
+    def __init__(
+        self, plan: PipelinePlan, settings: RunSettings, run_id: str, masker: Masker
+    ) -> None:
+        self.plan = plan
+        self.settings = settings
+        self.run_id = run_id
+        self.root = plan.pipeline.root
+        runtime = self.root / RUNTIME_DIR
+        self.run_dir = settings.run_dir or runtime / "runs" / run_id
+        self.cache_dir = settings.cache_dir or runtime / "cache"
+        self.uptodate_dir = settings.uptodate_dir or runtime / "uptodate"
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if settings.run_dir is None and not (runtime / ".gitignore").exists():
+            (runtime / ".gitignore").write_text("# opsforge runs, caches and records\n*\n")
+        self.workspace = Workspace(self.root, self.run_dir, in_place=settings.in_place)
+        self.masker = masker
+        self.results: dict[str, JobRecord] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self.docker_problem: str | bool | None = False  # False = not checked yet
+        self.base_env = dict(os.environ)
+
+    def lock(self, name: str) -> asyncio.Lock:
+        """The mutex of a ``resource_group``."""
+        return self._locks.setdefault(name, asyncio.Lock())
+
+    def job_dir(self, kind: str, job: str) -> Path:
+        """``<run_dir>/<kind>/<job>`` (kind: logs, artifacts, reports, tmp)."""
+        return self.run_dir / kind / safe_name(job)
+
+    def log_path(self, job: str) -> Path:
+        return self.run_dir / "logs" / f"{safe_name(job)}.log"
