@@ -44,6 +44,7 @@ _BUILTINS = {
     "native": "opsforge.pipelines.native:FRONTEND",
     "gitlab": "opsforge.pipelines.gitlab:FRONTEND",
     "github": "opsforge.pipelines.github:FRONTEND",
+    "circleci": "opsforge.pipelines.circleci:FRONTEND",
 }
 
 

@@ -25,7 +25,7 @@ def git(root: Path, *args: str) -> str:
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def repo(tmp_path: Path) -> Path:
     root = tmp_path / "proj"
     (root / ".github" / "workflows").mkdir(parents=True)
     git(root, "init", "-q", "-b", "main")

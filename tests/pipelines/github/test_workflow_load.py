@@ -41,8 +41,8 @@ jobs:
 """
 
 
-def test_matrix_cells_names_needs_and_runs_on(project: Path) -> None:
-    pipeline = load(project, write_workflow(project, MATRIX))
+def test_matrix_cells_names_needs_and_runs_on(repo: Path) -> None:
+    pipeline = load(repo, write_workflow(repo, MATRIX))
     assert pipeline.format == "github"
     assert pipeline.job_names == (
         "test (ubuntu-latest, 3.11, yes)",
@@ -68,9 +68,9 @@ def test_matrix_cells_names_needs_and_runs_on(project: Path) -> None:
     assert pipeline.job("lint").timeout == 360 * 60
 
 
-def test_static_if_leaves_a_job_out_and_runtime_if_becomes_a_check(project: Path) -> None:
+def test_static_if_leaves_a_job_out_and_runtime_if_becomes_a_check(repo: Path) -> None:
     path = write_workflow(
-        project,
+        repo,
         """\
 on: push
 jobs:
@@ -94,7 +94,7 @@ jobs:
     steps: [{run: echo x}]
 """,
     )
-    pipeline = load(project, path)
+    pipeline = load(repo, path)
     assert pipeline.job_names == ("main-only", "cleanup", "on-fail")
     assert pipeline.excluded[0].name == "tags-only"
     assert "is false" in pipeline.excluded[0].reason
@@ -108,9 +108,9 @@ jobs:
     assert on_fail.condition.check is not None
 
 
-def test_branch_filter_stops_the_workflow(project: Path) -> None:
+def test_branch_filter_stops_the_workflow(repo: Path) -> None:
     path = write_workflow(
-        project,
+        repo,
         """\
 on:
   push:
@@ -119,11 +119,11 @@ jobs:
   a: {runs-on: ubuntu-latest, steps: [{run: 'true'}]}
 """,
     )
-    pipeline = load(project, path)
+    pipeline = load(repo, path)
     assert pipeline.runs is False
     assert "release/**" in pipeline.workflow_reason
-    assert load(project, path, ref="release/1.2").runs is True
-    assert load(project, path, ref="release/old").runs is False
+    assert load(repo, path, ref="release/1.2").runs is True
+    assert load(repo, path, ref="release/old").runs is False
 
 
 @pytest.mark.parametrize(
@@ -170,21 +170,19 @@ jobs:
         ("jobs:\n  a:\n    runs-on: linux\n    steps:\n      - uses: ./nope\n", 5, "no action.yml"),
     ],
 )
-def test_bad_input_names_file_line_and_job(
-    project: Path, text: str, line: int, message: str
-) -> None:
-    path = write_workflow(project, text)
+def test_bad_input_names_file_line_and_job(repo: Path, text: str, line: int, message: str) -> None:
+    path = write_workflow(repo, text)
     with pytest.raises(PipelineError) as info:
-        load(project, path)
+        load(repo, path)
     assert message in str(info.value)
     assert str(info.value).startswith(f".github/workflows/ci.yml:{line}: ")
     if "YAML" not in message:
         assert "job 'a'" in str(info.value)
 
 
-def test_other_actions_warn_or_fail_with_strict(project: Path) -> None:
+def test_other_actions_warn_or_fail_with_strict(repo: Path) -> None:
     path = write_workflow(
-        project,
+        repo,
         """\
 jobs:
   a:
@@ -195,7 +193,7 @@ jobs:
       - run: echo hi
 """,
     )
-    pipeline = load(project, path)
+    pipeline = load(repo, path)
     steps = pipeline.job("a").steps
     assert [s.params.get("uses") for s in steps] == ["actions/checkout@v4", None]
     assert len(pipeline.warnings) == 1
@@ -204,4 +202,4 @@ jobs:
     assert where is not None
     assert where.line == 6
     with pytest.raises(PipelineError, match=r"ci\.yml:6: job 'a': action 'docker/build-push"):
-        load(project, path, strict=True)
+        load(repo, path, strict=True)

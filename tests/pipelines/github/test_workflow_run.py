@@ -14,10 +14,10 @@ def _lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
-def test_needs_order_outputs_and_matrix_cells(project: Path, tmp_path: Path) -> None:
+def test_needs_order_outputs_and_matrix_cells(repo: Path, tmp_path: Path) -> None:
     trace = tmp_path / "trace"
     path = write_workflow(
-        project,
+        repo,
         f"""\
 on: push
 env:
@@ -45,8 +45,8 @@ jobs:
           v=${{{{ needs.build.outputs.version }}}}" >> "$TRACE"
 """,
     )
-    pipeline = load(project, path)
-    result = run(project, pipeline)
+    pipeline = load(repo, path)
+    result = run(repo, pipeline)
     assert result.exit_code == 0
     assert [r.status for r in result.records.values()] == [JobStatus.SUCCESS] * 3
     assert list(result.records) == [
@@ -63,10 +63,10 @@ jobs:
     assert result.records["build"].outputs == {"version": "1.2.1"}
 
 
-def test_env_path_output_and_summary_files_between_steps(project: Path) -> None:
-    (project / "tools").mkdir()
+def test_env_path_output_and_summary_files_between_steps(repo: Path) -> None:
+    (repo / "tools").mkdir()
     path = write_workflow(
-        project,
+        repo,
         """\
 on: push
 jobs:
@@ -94,7 +94,7 @@ jobs:
           test "$GITHUB_WORKSPACE" = "$PWD"
 """,
     )
-    result = run(project, load(project, path))
+    result = run(repo, load(repo, path))
     record = result.records["files"]
     log = log_of(record)
     assert record.status is JobStatus.SUCCESS, log
@@ -103,9 +103,9 @@ jobs:
     assert "tool ran" in log
 
 
-def test_job_if_on_needs_results_and_always(project: Path) -> None:
+def test_job_if_on_needs_results_and_always(repo: Path) -> None:
     path = write_workflow(
-        project,
+        repo,
         """\
 on: push
 jobs:
@@ -130,7 +130,7 @@ jobs:
       - run: echo "cleanup saw ${{ join(needs.*.result, ',') }}"
 """,
     )
-    result = run(project, load(project, path))
+    result = run(repo, load(repo, path))
     status = {name: r.status for name, r in result.records.items()}
     assert status == {
         "broken": JobStatus.FAILED,
@@ -142,8 +142,8 @@ jobs:
     assert "cleanup saw failure,success" in log_of(result.records["cleanup"])
 
 
-def test_secrets_are_masked_and_composite_action_inputs_outputs(project: Path) -> None:
-    action = project / ".github" / "actions" / "greet"
+def test_secrets_are_masked_and_composite_action_inputs_outputs(repo: Path) -> None:
+    action = repo / ".github" / "actions" / "greet"
     action.mkdir(parents=True)
     (action / "action.yml").write_text("""\
 name: greet
@@ -161,7 +161,7 @@ runs:
       run: echo "text=hello ${{ inputs.who }}${{ inputs.punctuation }}" >> "$GITHUB_OUTPUT"
 """)
     path = write_workflow(
-        project,
+        repo,
         """\
 on: push
 jobs:
@@ -179,8 +179,8 @@ jobs:
           echo "token is $TOKEN"
 """,
     )
-    pipeline = load(project, path, secrets=secrets(API_TOKEN="s3cr3t-value"))
-    result = run(project, pipeline, secrets={"API_TOKEN": "s3cr3t-value"})
+    pipeline = load(repo, path, secrets=secrets(API_TOKEN="s3cr3t-value"))
+    result = run(repo, pipeline, secrets={"API_TOKEN": "s3cr3t-value"})
     log = log_of(result.records["use"])
     assert result.records["use"].status is JobStatus.SUCCESS, log
     assert f"message: hello {os.environ.get('USER') or __import__('getpass').getuser()}-x!" in log

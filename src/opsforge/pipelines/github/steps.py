@@ -64,16 +64,25 @@ def shell_command(name: str, where: Where) -> str:
 
 
 def _with_condition(step: Step, outer: Condition) -> Step:
-    """The step under ``outer`` (a composite's ``if:`` over its inner steps' own)."""
+    """The step under ``outer`` (a composite's ``if:`` over its inner steps' own); the
+    step ``prepare`` returns keeps the condition."""
     inner = step.condition
-    if inner is None or inner.check is None or outer.check is None:
-        return replace(step, condition=outer if inner is None else inner)
-    first, second = outer.check, inner.check
-    expression = f"({outer.expression}) && ({inner.expression})"
-    return replace(
-        step,
-        condition=Condition(expression=expression, check=lambda view: first(view) and second(view)),
-    )
+    condition = outer
+    if inner is not None and inner.check is not None and outer.check is not None:
+        first, second = outer.check, inner.check
+        condition = Condition(
+            expression=f"({outer.expression}) && ({inner.expression})",
+            check=lambda view: first(view) and second(view),
+        )
+    prepare = step.prepare
+    if prepare is None:
+        return replace(step, condition=condition)
+
+    def prepared(view: RuntimeView) -> Step | None:
+        done = prepare(view)
+        return None if done is None else replace(done, condition=condition)
+
+    return replace(step, condition=condition, prepare=prepared)
 
 
 def _secret_aware(template: Template, value: Any) -> str | Secret:

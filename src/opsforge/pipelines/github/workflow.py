@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from opsforge.pipelines.errors import PipelineError
 from opsforge.pipelines.formats import LoadOptions
 from opsforge.pipelines.github.context import (
     HostRunner,
@@ -30,7 +29,7 @@ from opsforge.pipelines.github.matrix import MatrixError, cell_label, expand_mat
 from opsforge.pipelines.github.runtime import JobContext
 from opsforge.pipelines.github.steps import StepBuilder
 from opsforge.pipelines.github.triggers import dispatch_inputs, filter_reason, triggers
-from opsforge.pipelines.github.yaml_source import LineMap, line_of, load_yaml, location
+from opsforge.pipelines.github.yaml_source import FileLoader, LineMap, line_of, load_yaml, location
 from opsforge.pipelines.model import (
     AllowFailure,
     Condition,
@@ -95,24 +94,10 @@ class _Cell:
     total: int
 
 
-class _Loader:
+class _Loader(FileLoader):
     def __init__(self, path: Path, options: LoadOptions) -> None:
-        self.options = options
-        self.root = options.root
-        resolved = path.resolve()
-        self.shown = (
-            str(resolved.relative_to(self.root.resolve()))
-            if resolved.is_relative_to(self.root.resolve())
-            else str(path)
-        )
+        super().__init__(path, options)
         self.host = HostRunner()
-        self.warnings: list[tuple[str, SourceLocation | None]] = []
-        self.excluded: list[ExcludedJob] = []
-
-    def error(
-        self, message: str, value: Any = None, key: str | None = None, job: str | None = None
-    ) -> PipelineError:
-        return PipelineError(message, path=self.shown, line=line_of(value, key), job=job)
 
     def load(self, path: Path) -> Pipeline:
         data = load_yaml(path, self.shown)

@@ -15,9 +15,10 @@ from typing import Any
 import yaml
 
 from opsforge.pipelines.errors import PipelineError
-from opsforge.pipelines.model import SourceLocation
+from opsforge.pipelines.formats import LoadOptions
+from opsforge.pipelines.model import ExcludedJob, SourceLocation
 
-__all__ = ["LineMap", "LineSeq", "line_of", "load_yaml", "location"]
+__all__ = ["FileLoader", "LineMap", "LineSeq", "line_of", "load_yaml", "location"]
 
 
 class LineMap(dict[str, Any]):
@@ -36,10 +37,18 @@ class LineMap(dict[str, Any]):
 
 
 class LineSeq(list[Any]):
-    """A sequence that knows its file and line."""
+    """A sequence that knows its file, its line and the line of each item."""
 
     path: str = ""
     line: int = 0
+    item_lines: list[int]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.item_lines = []
+
+    def line_of_item(self, index: int) -> int:
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
 def location(
@@ -84,6 +93,7 @@ def _loader_class(path: str) -> type[yaml.SafeLoader]:
     def sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> Iterator[LineSeq]:
         data = LineSeq()
         data.path, data.line = path, node.start_mark.line + 1
+        data.item_lines = [child.start_mark.line + 1 for child in node.value]
         yield data
         data.extend(loader.construct_object(child, deep=True) for child in node.value)
 
@@ -118,3 +128,21 @@ def load_yaml(path: Path, shown: str | None = None) -> Any:
         ) from None
     except yaml.YAMLError as exc:
         raise PipelineError(f"YAML: {exc}", path=name) from None
+
+
+class FileLoader:
+    """What every YAML front-end's loader keeps: the options, the file as shown in
+    messages (relative to the project root), warnings and jobs left out."""
+
+    def __init__(self, path: Path, options: LoadOptions) -> None:
+        self.options = options
+        self.root = options.root
+        resolved, root = path.resolve(), options.root.resolve()
+        self.shown = str(resolved.relative_to(root)) if resolved.is_relative_to(root) else str(path)
+        self.warnings: list[tuple[str, SourceLocation | None]] = []
+        self.excluded: list[ExcludedJob] = []
+
+    def error(
+        self, message: str, value: Any = None, key: str | None = None, job: str | None = None
+    ) -> PipelineError:
+        return PipelineError(message, path=self.shown, line=line_of(value, key), job=job)
