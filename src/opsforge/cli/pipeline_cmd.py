@@ -161,7 +161,7 @@ def _load(
     variables = _pairs(kw["variables"], "--var")
     options = LoadOptions(
         root=root,
-        variables={**variables, **{k: v.reveal() for k, v in secrets.items()}},
+        variables=variables,
         ref=kw["ref"],
         base_ref=kw["base_ref"],
         event=kw["event"],

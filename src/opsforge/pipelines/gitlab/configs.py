@@ -81,7 +81,9 @@ def job_definitions(config: YMap) -> dict[str, YMap]:
                 path=config.path,
                 line=config.line_of(name),
             )
-        jobs[name] = _resolve_extends(name, config, (name,))
+        job = _resolve_extends(name, config, (name,))
+        job.line = config.line_of(name)  # the job's own line: where its name is written
+        jobs[name] = job
     return jobs
 
 

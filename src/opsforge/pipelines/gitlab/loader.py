@@ -454,6 +454,7 @@ class _Loader:
             variables.update({k: Variable(v) for k, v in cell.items()})
             variables.update(rule_vars)
             variables.update({k: Variable(v) for k, v in self.options.variables.items()})
+            variables.update({k: Variable(v, masked=True) for k, v in self.options.secrets.items()})
             jobs.append(
                 Job(
                     name=cell_name,
