@@ -28,6 +28,10 @@ __all__ = [
 ]
 
 
+#: predefined per-run variables (pipeline ids, commit) that must not defeat up-to-date checks
+_VOLATILE = ("CI_", "GITLAB_", "GITHUB_", "CIRCLE_", "OPSFORGE_")
+
+
 def _hash_files(workdir: Path, patterns: tuple[str, ...]) -> str:
     digest = hashlib.sha256()
     for rel in match_files(workdir, patterns):
@@ -78,7 +82,9 @@ def fingerprint(job: Job, workdir: Path) -> str:
         "steps": [(s.kind, s.run, sorted(s.params.items(), key=str)) for s in job.steps],
         "before": [s.run for s in job.before_steps],
         "after": [s.run for s in job.after_steps],
-        "variables": sorted((k, v.reveal()) for k, v in job.variables.items()),
+        "variables": sorted(
+            (k, v.reveal()) for k, v in job.variables.items() if not k.startswith(_VOLATILE)
+        ),
         "image": job.image.name if job.image else None,
         "inputs": list(job.inputs),
     }

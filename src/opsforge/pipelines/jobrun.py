@@ -185,6 +185,10 @@ class JobAction:
             if record is not None:
                 env.update(record.dotenv)
         env.update(state.settings.variables)
+        for name in job.cache_dirs:
+            directory = state.cache_dir / "dirs" / safe_name(name)
+            directory.mkdir(parents=True, exist_ok=True)
+            env[f"OPSFORGE_CACHE_DIR_{name.upper().replace('-', '_')}"] = str(directory)
         return env
 
     async def _run(

@@ -309,7 +309,8 @@ class Job:
     ``node_index``/``node_total`` are GitLab ``CI_NODE_INDEX``/``CI_NODE_TOTAL``.
     ``dependencies``: jobs whose artifacts are fetched (None = every need / every job
     of earlier stages; ``()`` = none). ``inputs``: native up-to-date globs (job
-    skipped as cached when they and the commands are unchanged). ``executor``:
+    skipped as cached when they and the commands are unchanged). ``cache_dirs``: named
+    persistent directories (native), exported as ``OPSFORGE_CACHE_DIR_<NAME>``. ``executor``:
     ``"shell"``, ``"docker"`` or ``"ssh"`` (None = pick: docker when ``image`` is set
     and usable, else shell); ``host`` is the inventory host for ssh.
     ``outputs``: job outputs, name → expression/value, resolved at the end of the job
@@ -349,6 +350,7 @@ class Job:
         default=None, compare=False
     )
     inputs: tuple[str, ...] = ()
+    cache_dirs: tuple[str, ...] = ()
     trigger: Trigger | None = None
     tags: tuple[str, ...] = ()
     environment: str | None = None

@@ -69,11 +69,11 @@ def _resolve_extends(name: str, config: Mapping[str, Any], seen: tuple[str, ...]
     return result  # type: ignore[no-any-return]
 
 
-def job_definitions(config: YMap) -> dict[str, YMap]:
+def job_definitions(config: YMap, extra_globals: frozenset[str] = frozenset()) -> dict[str, YMap]:
     """Every visible job, with ``extends`` resolved, in file order."""
     jobs: dict[str, YMap] = {}
     for name, value in config.items():
-        if name in GLOBAL_KEYS or name.startswith("."):
+        if name in GLOBAL_KEYS or name in extra_globals or name.startswith("."):
             continue
         if not isinstance(value, YMap):
             raise PipelineError(

@@ -47,7 +47,7 @@ from opsforge.pipelines.model import (
 )
 from opsforge.pipelines.variables import resolve_variables
 
-__all__ = ["load_gitlab"]
+__all__ = ["GitLabLoader", "echo_script", "load_gitlab"]
 
 DEFAULT_STAGES = ("build", "test", "deploy")
 SHELL = "bash -eo pipefail {0}"
@@ -65,7 +65,14 @@ def echo_script(commands: list[str]) -> str:
     return "\n".join(parts) + "\n"
 
 
-class _Loader:
+class GitLabLoader:
+    """Loads one file; the native front-end extends it (``FORMAT``, extra keywords, hooks)."""
+
+    FORMAT = "gitlab"
+    EXTRA_JOB_KEYS: frozenset[str] = frozenset()
+    EXTRA_GLOBAL_KEYS: frozenset[str] = frozenset()
+    BODY_KEYS = frozenset({"script", "trigger"})
+
     def __init__(self, path: Path, options: LoadOptions) -> None:
         self.path = path
         self.options = options
@@ -125,7 +132,8 @@ class _Loader:
         default = self._default(config)
         jobs: list[Job] = []
         excluded: list[ExcludedJob] = []
-        definitions = job_definitions(config)
+        self.prepare(config)
+        definitions = job_definitions(config, self.EXTRA_GLOBAL_KEYS)
         expanded: dict[str, list[str]] = {}
         raw_jobs: list[tuple[str, YMap, RuleOutcome]] = []
         for job_name, definition in definitions.items():
@@ -154,14 +162,15 @@ class _Loader:
             raw_jobs.append((job_name, definition, outcome))
             expanded[job_name] = [n for n, _, _ in self._cells(job_name, definition)]
         for job_name, definition, outcome in raw_jobs:
-            jobs.extend(self._jobs(job_name, definition, outcome, global_vars, expanded, stages))
+            for job in self._jobs(job_name, definition, outcome, global_vars, expanded, stages):
+                jobs.append(self.finish_job(job, definition))
         children: dict[str, Pipeline] = {}
         for job in jobs:
             if job.trigger is not None:
                 children[job.name] = self._child(job)
         return Pipeline(
             name=name,
-            format="gitlab",
+            format=self.FORMAT,
             source=SourceLocation(name, 1),
             root=self.root,
             jobs=tuple(jobs) if runs else (),
@@ -208,19 +217,26 @@ class _Loader:
                 default[key] = config[key]  # deprecated global keywords
         return default
 
+    def prepare(self, config: YMap) -> None:
+        """Hook: look at the whole configuration before jobs are built."""
+
+    def finish_job(self, job: Job, definition: YMap) -> Job:
+        """Hook: adjust each built job (one per matrix cell)."""
+        return job
+
     def _where(self, definition: YMap, job: str | None, key: str | None = None) -> Where:
         return Where(definition.path, definition.line_of(key) if key else definition.line, job)
 
     def _check_keys(self, name: str, definition: YMap) -> None:
         for key in definition:
-            if key not in JOB_KEYS:
+            if key not in JOB_KEYS and key not in self.EXTRA_JOB_KEYS:
                 raise PipelineError(
                     f"unknown keyword {key!r}",
                     path=definition.path,
                     line=definition.line_of(key),
                     job=name,
                 )
-        if "script" not in definition and "trigger" not in definition:
+        if not self.BODY_KEYS & set(definition):
             raise PipelineError(
                 "has no script (and no trigger)",
                 path=definition.path,
@@ -509,8 +525,8 @@ class _Loader:
                 line=src.line if src else None,
                 job=job.name,
             )
-        return _Loader(path, self.options).load()
+        return type(self)(path, self.options).load()
 
 
 def load_gitlab(path: Path, options: LoadOptions) -> Pipeline:
-    return _Loader(path, options).load()
+    return GitLabLoader(path, options).load()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import time
+import zlib
 from pathlib import Path
 
 from opsforge.pipelines.gitinfo import GitInfo
@@ -75,7 +76,7 @@ def job_variables(name: str, stage: str, node: tuple[int, int] | None) -> dict[s
         "CI_JOB_NAME": name,
         "CI_JOB_NAME_SLUG": slug(name),
         "CI_JOB_STAGE": stage,
-        "CI_JOB_ID": str(abs(hash(name)) % 10**6),
+        "CI_JOB_ID": str(zlib.crc32(name.encode()) % 10**6),
         "CI_JOB_URL": "http://localhost/jobs/local",
     }
     if node is not None:
