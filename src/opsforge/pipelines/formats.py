@@ -45,6 +45,7 @@ _BUILTINS = {
     "gitlab": "opsforge.pipelines.gitlab:FRONTEND",
     "github": "opsforge.pipelines.github:FRONTEND",
     "circleci": "opsforge.pipelines.circleci:FRONTEND",
+    "jenkins": "opsforge.pipelines.jenkins:FRONTEND",
 }
 
 
