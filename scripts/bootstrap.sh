@@ -14,6 +14,9 @@ command -v pgrep >/dev/null 2>&1 || need_apt+=(procps)
 if [ "$(id -u)" = 0 ]; then
   command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || need_apt+=(debootstrap)
   command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need_apt+=(iproute2)
+  # pipeline docker executor tests (tests/pipelines): a private dockerd + a busybox image
+  command -v dockerd >/dev/null 2>&1 || [ -x /usr/sbin/dockerd ] || need_apt+=(docker.io)
+  dpkg -s busybox-static >/dev/null 2>&1 || need_apt+=(busybox-static)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -6,7 +6,7 @@ import asyncio
 import os
 import subprocess
 import textwrap
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +88,15 @@ def log_text(result: PipelineRun, job: str) -> str:
     path = result.records[job].log_path
     assert path is not None
     return path.read_text()
+
+
+@pytest.fixture(scope="session")
+def docker_host() -> Iterator[str]:
+    """DOCKER_HOST of a private dockerd with the busybox test image (skips with the reason)."""
+    from .dockerd import DockerUnavailable, private_dockerd
+
+    try:
+        with private_dockerd() as host:
+            yield host
+    except DockerUnavailable as exc:
+        pytest.skip(f"docker executor tests need a dockerd: {exc}")
