@@ -22,10 +22,12 @@ from typing import Protocol
 from opsforge.connectors.base import OutputCallback
 from opsforge.connectors.execution import execute
 from opsforge.connectors.local import local_starter
-from opsforge.types import Result
+from opsforge.connectors.pool import ConnectionPool
+from opsforge.types import HostSpec, Result
 
 __all__ = [
     "DockerExecutor",
+    "SSHExecutor",
     "ScriptExecutor",
     "ScriptRun",
     "ShellExecutor",
@@ -166,3 +168,34 @@ class DockerExecutor:
                 check=False,
                 env={**os.environ, **{k: v for k, v in env.items() if k == "DOCKER_HOST"}},
             )
+
+
+class SSHExecutor:
+    """Runs each step on an inventory host through opsforge's connectors: the script is
+    put into a per-job directory on the host (``/tmp/opsforge-<run>/<job>``) and run
+    there, in ``work/``, with the job's variables. Project files and artifacts are not
+    copied to the host; a job that needs them fetches them itself."""
+
+    name = "ssh"
+
+    def __init__(self, spec: HostSpec, pool: ConnectionPool, remote_dir: str) -> None:
+        self.spec = spec
+        self.pool = pool
+        self.remote_dir = remote_dir
+
+    async def run_script(self, run: ScriptRun) -> Result:
+        conn = await self.pool.get(self.spec)
+        work = f"{self.remote_dir}/work"
+        await conn.run(f"mkdir -p {shlex.quote(work)}")
+        remote_script = f"{self.remote_dir}/{run.script.name}"
+        await conn.put(run.script.read_bytes(), remote_script, mode=0o700)
+        shell = run.shell
+        return await conn.run(
+            shell_command(shell, remote_script),
+            env=dict(run.job_env),
+            cwd=work,
+            timeout=run.time_limit,
+            on_stdout=run.on_stdout,
+            on_stderr=run.on_stderr,
+            capture=False,
+        )

@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from opsforge.engine import Event, StepContext, StepOutcome, StepOutput, StepRetrying
-from opsforge.errors import CommandTimeout
+from opsforge.errors import CommandTimeout, OpsforgeError
 from opsforge.pipelines.caching import (
     cache_key,
     fingerprint,
@@ -250,7 +250,11 @@ class JobAction:
             keys.append(key)
             hit = await asyncio.to_thread(restore_cache, cache, key, state.cache_dir, workdir)
             log.note(f"cache {key}: {'restored from ' + hit if hit else 'miss'}")
-        steps = StepSequence(self, workdir=workdir, env=env, log=log, ctx=ctx)
+        try:
+            steps = StepSequence(self, workdir=workdir, env=env, log=log, ctx=ctx)
+        except OpsforgeError as exc:
+            log.note(f"error: {exc}")
+            return _Attempt(JobStatus.FAILED, None, str(exc)), workdir
         record.executor = steps.executor_name
         attempt = _Attempt(JobStatus.SUCCESS, 0, "")
         try:

@@ -87,7 +87,10 @@ async def run_pipeline(
     if executor_hook is not None:
         executor_hook(executor)
     engine_plan = Plan.build(steps)
-    summary = await executor.run(engine_plan)
+    try:
+        summary = await executor.run(engine_plan)
+    finally:
+        await state.close()
     records = _not_run(plan)
     for planned in running:
         record = state.results.get(planned.name)

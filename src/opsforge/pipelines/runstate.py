@@ -8,10 +8,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from opsforge.connectors.pool import ConnectionPool
+from opsforge.errors import UsageError
+from opsforge.inventory import Inventory, load_inventory
 from opsforge.pipelines.masking import Masker
 from opsforge.pipelines.planner import PipelinePlan
 from opsforge.pipelines.records import JobRecord
 from opsforge.pipelines.workspace import RUNTIME_DIR, Workspace, safe_name
+from opsforge.types import ConnectOptions, HostSpec
 
 __all__ = ["RunSettings", "RunState"]
 
@@ -60,6 +64,28 @@ class RunState:
         self._locks: dict[str, asyncio.Lock] = {}
         self.docker_problem: str | bool | None = False  # False = not checked yet
         self.base_env = dict(os.environ)
+        self._inventory: Inventory | None = None
+        self._pool: ConnectionPool | None = None
+
+    def host_spec(self, name: str) -> HostSpec:
+        """The inventory host ``name`` (``--inventory``) for an ssh job."""
+        if self._inventory is None:
+            source = self.settings.inventory
+            if not source:
+                raise UsageError(f"host {name!r}: ssh jobs need an inventory (--inventory)")
+            self._inventory = load_inventory([source])
+        return self._inventory.host(name).spec()
+
+    @property
+    def pool(self) -> ConnectionPool:
+        """One connection per host for the whole run (closed by run_pipeline)."""
+        if self._pool is None:
+            self._pool = ConnectionPool(ConnectOptions())
+        return self._pool
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close_all()
 
     def lock(self, name: str) -> asyncio.Lock:
         """The mutex of a ``resource_group``."""

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from opsforge.engine import StepContext
-from opsforge.errors import CommandTimeout, OpsforgeError
+from opsforge.errors import CommandTimeout, OpsforgeError, UsageError
 from opsforge.pipelines.executors import (
     DockerExecutor,
     ScriptExecutor,
     ScriptRun,
     ShellExecutor,
+    SSHExecutor,
     default_shell,
     docker_available,
     docker_image_exists,
@@ -30,6 +31,7 @@ from opsforge.pipelines.model import Step, StepFile
 from opsforge.pipelines.records import LiveView, StepRecord
 from opsforge.pipelines.steps import StepCall, step_handler
 from opsforge.pipelines.variables import expand
+from opsforge.pipelines.workspace import safe_name
 from opsforge.types import Secret
 
 if TYPE_CHECKING:
@@ -93,6 +95,11 @@ class StepSequence:
 
     def _choose_executor(self) -> ScriptExecutor:
         job, state = self.job, self.state
+        if job.executor == "ssh" or (job.host and job.executor is None):
+            if not job.host:
+                raise UsageError(f"job {job.name}: executor ssh needs host: <inventory host>")
+            remote = f"/tmp/opsforge-{state.run_id}/{safe_name(job.name)}"
+            return SSHExecutor(state.host_spec(job.host), state.pool, remote)
         if state.settings.executor == "shell" or job.image is None or job.executor == "shell":
             return ShellExecutor()
         if state.docker_problem is False:
