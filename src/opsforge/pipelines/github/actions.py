@@ -21,9 +21,11 @@ import shlex
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opsforge.pipelines.errors import PipelineError
+from opsforge.pipelines.files import match_files
 from opsforge.pipelines.github.expr_eval import Scope
 from opsforge.pipelines.github.expr_values import to_string
 from opsforge.pipelines.github.expressions import Where, compile_template
@@ -98,24 +100,13 @@ def action_steps(
 
     base = Step(name=label, id=full_id, source=location(raw), params={"uses": uses})
     if key == "actions/checkout":
-        return [replace(base, run=": the job's workdir is already this checkout")]
+        return [replace(base, kind="checkout")]
     if key == "actions/setup-python":
         return [_script_step(b, raw, base, rendered, _python_script)]
     if key == "astral-sh/setup-uv":
         return [_script_step(b, raw, base, rendered, _uv_script)]
     if key == "actions/upload-artifact":
-        return [
-            _kind_step(
-                base,
-                "upload_artifact",
-                rendered,
-                lambda w: {
-                    "name": w.get("name") or "artifact",
-                    "path": _lines(w.get("path", "")),
-                    "if-no-files-found": w.get("if-no-files-found") or "warn",
-                },
-            )
-        ]
+        return [_upload(base, rendered)]
     if key == "actions/download-artifact":
         return [
             _kind_step(
@@ -167,6 +158,49 @@ def _kind_step(base: Step, kind: str, rendered: Any, params: Any) -> Step:
         return replace(static, params={**base.params, **params(rendered(view))}, prepare=None)
 
     return replace(static, prepare=prepare)
+
+
+def _upload(base: Step, rendered: Any) -> Step:
+    """upload-artifact stores files relative to the least common ancestor directory of
+    everything its paths match (as GitHub does): the step runs from that directory."""
+    static = replace(base, kind="upload_artifact", params={**base.params, "name": "artifact"})
+
+    def prepare(view: RuntimeView) -> Step:
+        w = rendered(view)
+        patterns = _lines(w.get("path", ""))
+        matched = match_files(
+            view.workdir,
+            [p for p in patterns if not p.startswith("!")],
+            [p[1:] for p in patterns if p.startswith("!")],
+        )
+        root = _common_dir(matched)
+        inside = [str(Path(m).relative_to(root)) for m in matched] if root else matched
+        return replace(
+            static,
+            prepare=None,
+            working_directory=root or None,
+            params={
+                **base.params,
+                "name": w.get("name") or "artifact",
+                "path": inside or patterns,
+                "if-no-files-found": w.get("if-no-files-found") or "warn",
+            },
+        )
+
+    return replace(static, prepare=prepare)
+
+
+def _common_dir(files: list[str]) -> str:
+    """The deepest directory holding every file ('' for the workdir itself)."""
+    if not files:
+        return ""
+    parents = [Path(f).parent.parts for f in files]
+    common: list[str] = []
+    for parts in zip(*parents, strict=False):
+        if len(set(parts)) != 1:
+            break
+        common.append(parts[0])
+    return str(Path(*common)) if common else ""
 
 
 def _cache(b: StepBuilder, key: str, base: Step, rendered: Any) -> list[Step]:

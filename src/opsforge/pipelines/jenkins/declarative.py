@@ -348,6 +348,8 @@ class _Loader:
         if kinds[0] == "matrix":
             return self.matrix(sections["matrix"], before, env, image, name)
         self.job_for(name, sections, before, env, image, call.line)
+        if matrix:
+            self.jobs[-1] = replace(self.jobs[-1], matrix=dict(matrix), matrix_of=base)
         return (name,)
 
     def matrix(
