@@ -373,3 +373,8 @@ def explain_command(job: str, file: str | None, **kw: Any) -> None:
     _, plan, _ = _load((file,) if file else (), kw)
     if not print_explain(plan, job):
         raise UsageError(f"no job named {job!r} in {plan.pipeline.source.path}")
+
+
+from opsforge.cli.pipeline_export_cmd import export_command  # noqa: E402  (uses the helpers above)
+
+pipeline_group.add_command(export_command)

@@ -5,7 +5,7 @@ system's file, so a team defines its pipeline once.
  target     default file                     importer for a round-trip check
 ========== ================================ ==========================================
  gitlab     ``.gitlab-ci.yml``               gitlab
- github     ``.github/workflows/<name>.yml`` github
+ github     ``.github/workflows/ci.yml``     github
  circleci   ``.circleci/config.yml``         circleci
  jenkins    ``Jenkinsfile``                  jenkins
 ========== ================================ ==========================================
@@ -25,7 +25,7 @@ from opsforge.errors import UsageError
 from opsforge.pipelines.export.circleci import to_circleci
 from opsforge.pipelines.export.github import to_github
 from opsforge.pipelines.export.gitlab import to_gitlab
-from opsforge.pipelines.export.graph import graph_signature, identifier
+from opsforge.pipelines.export.graph import graph_signature
 from opsforge.pipelines.export.jenkins import to_jenkins
 from opsforge.pipelines.model import Pipeline
 
@@ -49,10 +49,9 @@ class Exported:
 
 def default_path(target: str, pipeline: Pipeline) -> Path:
     """Where the target system looks for its file, relative to the project root."""
-    stem = Path(pipeline.source.path).name.split(".")[0] or "pipeline"
     return {
         "gitlab": Path(".gitlab-ci.yml"),
-        "github": Path(".github/workflows") / f"{identifier(stem)}.yml",
+        "github": Path(".github/workflows/ci.yml"),
         "circleci": Path(".circleci/config.yml"),
         "jenkins": Path("Jenkinsfile"),
     }[target]
