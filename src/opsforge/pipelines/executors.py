@@ -17,13 +17,15 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from opsforge.connectors.base import OutputCallback
 from opsforge.connectors.execution import execute
 from opsforge.connectors.local import local_starter
-from opsforge.connectors.pool import ConnectionPool
 from opsforge.types import HostSpec, Result
+
+if TYPE_CHECKING:
+    from opsforge.connectors.pool import ConnectionPool
 
 __all__ = [
     "DockerExecutor",

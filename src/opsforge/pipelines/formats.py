@@ -20,7 +20,6 @@ import functools
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
 
 from opsforge.errors import UsageError
@@ -93,6 +92,8 @@ class Frontend:
 
 @functools.cache
 def _entry_points() -> dict[str, str]:
+    from importlib.metadata import entry_points  # slow to import; only when a format is needed
+
     found = dict(_BUILTINS)
     found.update({ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)})
     return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,31 +40,41 @@ class GitInfo:
         return self.tag or self.branch
 
 
+_QUERIES = {
+    "commit": ("log", "-1", "--format=%H%x00%P%x00%an <%ae>%x00%cI%x00%B"),
+    "branch": ("symbolic-ref", "--short", "-q", "HEAD"),
+    "tag": ("describe", "--tags", "--exact-match", "HEAD"),
+    "origin_head": ("symbolic-ref", "--short", "-q", "refs/remotes/origin/HEAD"),
+    "heads": ("for-each-ref", "--format=%(refname:short)", "refs/heads/main", "refs/heads/master"),
+    "remote": ("config", "--get", "remote.origin.url"),
+}
+
+
 @functools.cache
 def git_info(root: Path) -> GitInfo:
-    if _git(root, "rev-parse", "--is-inside-work-tree") != "true":
+    """Everything at once: the git commands run concurrently (each is a process)."""
+    with ThreadPoolExecutor(max_workers=len(_QUERIES)) as pool:
+        futures = {key: pool.submit(_git, root, *args) for key, args in _QUERIES.items()}
+        answers = {key: future.result() for key, future in futures.items()}
+    commit = answers["commit"]
+    if commit is None:
         return GitInfo()
-    branch = _git(root, "symbolic-ref", "--short", "-q", "HEAD") or ""
-    tag = _git(root, "describe", "--tags", "--exact-match", "HEAD") or ""
-    default = ""
-    head = _git(root, "symbolic-ref", "--short", "-q", "refs/remotes/origin/HEAD")
-    if head:
-        default = head.split("/", 1)[-1]
+    sha, parents, author, timestamp, message = (commit.split("\0") + [""] * 5)[:5]
+    branch = answers["branch"] or ""
+    default = (answers["origin_head"] or "").split("/", 1)[-1]
     if not default:
-        for candidate in ("main", "master"):
-            if _git(root, "rev-parse", "--verify", "-q", f"refs/heads/{candidate}"):
-                default = candidate
-                break
+        heads = (answers["heads"] or "").split()
+        default = heads[0] if heads else ""
     return GitInfo(
-        sha=_git(root, "rev-parse", "HEAD") or "",
+        sha=sha,
         branch=branch,
-        tag=tag,
-        message=_git(root, "log", "-1", "--format=%B") or "",
-        author=_git(root, "log", "-1", "--format=%an <%ae>") or "",
-        timestamp=_git(root, "log", "-1", "--format=%cI") or "",
+        tag=answers["tag"] or "",
+        message=message.strip(),
+        author=author,
+        timestamp=timestamp,
         default_branch=default or branch or "main",
-        remote_url=_git(root, "remote", "get-url", "origin") or "",
-        before_sha=_git(root, "rev-parse", "HEAD~1") or "0" * 40,
+        remote_url=answers["remote"] or "",
+        before_sha=parents.split()[0] if parents.split() else "0" * 40,
     )
 
 

@@ -7,15 +7,17 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from opsforge.connectors.pool import ConnectionPool
 from opsforge.errors import UsageError
-from opsforge.inventory import Inventory, load_inventory
 from opsforge.pipelines.masking import Masker
 from opsforge.pipelines.planner import PipelinePlan
 from opsforge.pipelines.records import JobRecord
 from opsforge.pipelines.workspace import RUNTIME_DIR, Workspace, safe_name
 from opsforge.types import ConnectOptions, HostSpec
+
+if TYPE_CHECKING:  # imported when an ssh job needs them: they are slow to import
+    from opsforge.connectors.pool import ConnectionPool
 
 __all__ = ["RunSettings", "RunState"]
 
@@ -64,7 +66,7 @@ class RunState:
         self._locks: dict[str, asyncio.Lock] = {}
         self.docker_problem: str | bool | None = False  # False = not checked yet
         self.base_env = dict(os.environ)
-        self._inventory: Inventory | None = None
+        self._inventory: Any = None  # opsforge.inventory.Inventory, loaded on demand
         self._pool: ConnectionPool | None = None
 
     def host_spec(self, name: str) -> HostSpec:
@@ -73,13 +75,18 @@ class RunState:
             source = self.settings.inventory
             if not source:
                 raise UsageError(f"host {name!r}: ssh jobs need an inventory (--inventory)")
+            from opsforge.inventory import load_inventory
+
             self._inventory = load_inventory([source])
-        return self._inventory.host(name).spec()
+        spec: HostSpec = self._inventory.host(name).spec()
+        return spec
 
     @property
     def pool(self) -> ConnectionPool:
         """One connection per host for the whole run (closed by run_pipeline)."""
         if self._pool is None:
+            from opsforge.connectors.pool import ConnectionPool
+
             self._pool = ConnectionPool(ConnectOptions())
         return self._pool
 
