@@ -116,6 +116,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except OpsforgeError as exc:
         err_console.print(Text.assemble(("error: ", "bold red"), str(exc)))
+        from opsforge.cli.ci_annotations import annotate_error  # only on errors: fast start
+
+        annotate_error(exc)
         sys.exit(_exit_code_for(exc))
     except KeyboardInterrupt:
         err_console.print("[red]interrupted[/red]")

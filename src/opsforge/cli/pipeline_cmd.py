@@ -14,6 +14,7 @@ from typing import Any
 import click
 from rich.markup import escape
 
+from opsforge.cli.ci_annotations import CIAnnotator
 from opsforge.cli.console import err_console
 from opsforge.cli.render import JsonLinesRenderer
 from opsforge.cli.render_pipeline import (
@@ -317,6 +318,9 @@ def run_command(
     else:
         subscribers.append(JobLogRenderer([p.name for p in plan.running]))
     secret_values = [s.reveal() for s in options.secrets.values()]
+    annotator = CIAnnotator.detect([*pipeline.secrets(), *secret_values])
+    if annotator is not None and output != "json":
+        subscribers.append(annotator)
     history = _history(_masked_argv(dict(options.secrets)))
     if history is not None:
         subscribers.append(history)
