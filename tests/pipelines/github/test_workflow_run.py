@@ -188,3 +188,29 @@ jobs:
     for file in result.run_dir.rglob("*"):
         if file.is_file():
             assert b"s3cr3t-value" not in file.read_bytes(), file
+
+
+def test_job_env_may_read_needs_outputs(repo: Path) -> None:
+    path = write_workflow(
+        repo,
+        """\
+on: push
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    outputs: {tag: "${{ steps.t.outputs.tag }}"}
+    steps:
+      - id: t
+        run: echo "tag=v9" >> "$GITHUB_OUTPUT"
+  b:
+    needs: a
+    runs-on: ubuntu-latest
+    env:
+      TAG: ${{ needs.a.outputs.tag }}
+      FIXED: plain
+    steps:
+      - run: echo "tag=$TAG fixed=$FIXED"
+""",
+    )
+    result = run(repo, load(repo, path))
+    assert "tag=v9 fixed=plain" in log_of(result.records["b"])

@@ -73,6 +73,11 @@ class Template:
     where: Where
 
     @property
+    def contexts(self) -> frozenset[str]:
+        """The contexts its expressions read."""
+        return frozenset().union(*(context_names(p) for p in self.parts if not isinstance(p, str)))
+
+    @property
     def is_literal(self) -> bool:
         return all(isinstance(part, str) for part in self.parts)
 

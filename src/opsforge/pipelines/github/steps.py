@@ -104,6 +104,8 @@ class StepBuilder:
     warnings: list[tuple[str, SourceLocation | None]] = field(default_factory=list)
     after_steps: list[Step] = field(default_factory=list)
     counter: int = 0
+    #: job ``env:`` entries that read ``needs``: rendered when each step starts
+    job_env: dict[str, Template] = field(default_factory=dict)
 
     def where(self, raw: Any, key: str | None = None) -> Where:
         loc = location(raw, key)
@@ -221,6 +223,9 @@ class StepBuilder:
             "GITHUB_WORKSPACE": str(view.workdir),
             "GITHUB_JOB": self.job_id,
         }
+        if self.job_env:
+            scope = self.ctx.scope(view)
+            out.update({k: _secret_aware(t, t.render(scope)) for k, t in self.job_env.items()})
         out.update(env)
         return out
 

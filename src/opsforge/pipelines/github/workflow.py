@@ -24,7 +24,12 @@ from opsforge.pipelines.github.context import (
     runs_on_mismatch,
 )
 from opsforge.pipelines.github.expr_values import to_number, to_string, truthy
-from opsforge.pipelines.github.expressions import Where, compile_condition, compile_template
+from opsforge.pipelines.github.expressions import (
+    Template,
+    Where,
+    compile_condition,
+    compile_template,
+)
 from opsforge.pipelines.github.matrix import MatrixError, cell_label, expand_matrix
 from opsforge.pipelines.github.runtime import JobContext
 from opsforge.pipelines.github.steps import StepBuilder
@@ -92,6 +97,7 @@ class _Cell:
     ctx: JobContext
     index: int
     total: int
+    runtime_env: Mapping[str, Template]
 
 
 class _Loader(FileLoader):
@@ -156,7 +162,15 @@ class _Loader(FileLoader):
             warnings=tuple(self.warnings),
         )
 
-    def render_env(self, raw: LineMap, ctx: JobContext, job: str | None) -> dict[str, str]:
+    def render_env(
+        self,
+        raw: LineMap,
+        ctx: JobContext,
+        job: str | None,
+        runtime: dict[str, Template] | None = None,
+    ) -> dict[str, str]:
+        """``env:`` rendered now; entries that read ``needs`` go to ``runtime`` instead
+        (rendered when each step starts)."""
         env = raw.get("env") or {}
         if not isinstance(env, Mapping):
             raise self.error("env must be a mapping", raw, "env", job)
@@ -164,6 +178,9 @@ class _Loader(FileLoader):
         out = {}
         for key, value in env.items():
             template = compile_template(to_string(value), Where(self.shown, line_of(env, key), job))
+            if runtime is not None and "needs" in template.contexts:
+                runtime[str(key)] = template
+                continue
             out[str(key)] = to_string(template.render(scope))
         return out
 
@@ -243,7 +260,8 @@ class _Loader(FileLoader):
                 self.excluded.append(ExcludedJob(name, why, location(raw, "runs-on")))
                 continue
             env = dict(self.workflow_env)
-            env.update(self.render_env(raw, ctx, job_id))
+            runtime: dict[str, Template] = {}
+            env.update(self.render_env(raw, ctx, job_id, runtime))
             ctx = JobContext(
                 job_id,
                 ctx.github,
@@ -255,7 +273,7 @@ class _Loader(FileLoader):
                 ctx.secrets,
                 ctx.inputs,
             )
-            out.append(_Cell(job_id, name, raw, ctx, index, len(combos)))
+            out.append(_Cell(job_id, name, raw, ctx, index, len(combos), runtime))
         return out
 
     def render_value(self, value: Any, ctx: JobContext, where: Where) -> Any:
@@ -352,6 +370,7 @@ class _Loader(FileLoader):
             defaults.get("working-directory"),
             self.warnings,
         )
+        builder.job_env = dict(cell.runtime_env)
         steps = builder.build_all(raw["steps"])
         timeout = self.number(raw, "timeout-minutes", ctx, DEFAULT_TIMEOUT_MINUTES)
         allow = truthy(self.render_value(raw.get("continue-on-error", False), ctx, where))
