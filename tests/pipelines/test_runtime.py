@@ -15,7 +15,7 @@ from lxml import etree
 from opsforge.engine import Event
 from opsforge.pipelines.junit import job_results_xml, merged_reports_xml, write_xml
 from opsforge.pipelines.masking import Masker
-from opsforge.pipelines.model import Job, Pipeline, SourceLocation, Step
+from opsforge.pipelines.model import Artifacts, Job, Pipeline, SourceLocation, Step
 from opsforge.pipelines.planner import plan_pipeline
 from opsforge.pipelines.run import run_pipeline
 from opsforge.pipelines.runstate import RunSettings
@@ -227,3 +227,31 @@ def test_junit_of_job_results_and_merged_reports_validate(
     schema.assertValid(merged_doc)
     assert merged_doc.getroot().get("failures") == "1"
     assert merged_doc.getroot()[0].get("name") == "unit: unit"
+
+
+def test_cached_job_hands_on_its_artifacts_and_fail_fast_skips_cells(
+    project: ProjectFactory,
+) -> None:
+    root = project(files={"src/a.txt": "input\n"})
+    producer = Job(
+        "produce", stage="build", steps=(Step(run="mkdir -p out; cp src/a.txt out/"),),
+        inputs=("src/*",), artifacts=Artifacts(paths=("out/",)),
+    )  # fmt: skip
+    consumer = Job("consume", stage="test", steps=(Step(run="cat out/a.txt"),))
+    cells = [
+        Job(f"cell {i}", stage="test", needs=(), matrix_of="cell", fail_fast=True,
+            steps=(Step(run=f"sleep 0.{i}; exit {1 if i == 0 else 0}"),))
+        for i in range(2)
+    ]  # fmt: skip
+    pipeline = Pipeline("p", "native", SourceLocation("p.yml"), root, (producer, consumer, *cells))
+    settings = RunSettings(concurrency=1)
+    first = asyncio.run(run_pipeline(plan_pipeline(pipeline), settings))
+    assert first.records["cell 0"].status.value == "failed"
+    assert first.records["cell 1"].status.value == "skipped"
+    assert "fail-fast" in first.records["cell 1"].message
+    second = asyncio.run(run_pipeline(plan_pipeline(pipeline), settings))
+    assert second.records["produce"].status.value == "cached"
+    assert second.records["consume"].status.value == "success"
+    log = second.records["consume"].log_path
+    assert log is not None
+    assert "input" in log.read_text()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -25,7 +24,8 @@ from opsforge.cli.render_pipeline import (
     print_recap,
     recap_json,
 )
-from opsforge.engine import Event, Executor
+from opsforge.cli.runner import SignalInterrupts
+from opsforge.engine import Event
 from opsforge.errors import StateError, UsageError
 from opsforge.pipelines.formats import LoadOptions, available_formats, load_pipeline
 from opsforge.pipelines.junit import job_results_xml, merged_reports_xml, write_xml
@@ -209,32 +209,13 @@ async def _run(
     subscribers: list[Callable[[Event], None]],
     secrets: list[str],
 ) -> PipelineRun:
-    loop = asyncio.get_running_loop()
-    presses = 0
-
-    def hook(executor: Executor) -> None:
-        def interrupt() -> None:
-            nonlocal presses
-            presses += 1
-            if presses == 1:
-                err_console.print(
-                    "[yellow]interrupt: killing running jobs "
-                    "(Ctrl-C again to quit at once)[/yellow]"
-                )
-                executor.cancel()
-            else:
-                raise KeyboardInterrupt
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, interrupt)
-
+    hook = SignalInterrupts("killing running jobs")
     try:
         return await run_pipeline(
             plan, settings, subscribers=subscribers, secrets=secrets, executor_hook=hook
         )
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+        hook.remove()
 
 
 @pipeline_group.command("run", epilog=EXIT_HELP)

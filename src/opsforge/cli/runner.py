@@ -36,6 +36,37 @@ class Renderer(Protocol):
     def finish(self, summary: RunSummary, outcomes: dict[str, HostOutcome]) -> None: ...
 
 
+class SignalInterrupts:
+    """An executor hook: the first Ctrl-C (or SIGTERM) cancels the run, saying ``what`` it
+    stops; the second quits at once. :meth:`remove` takes the handlers off the loop."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.presses = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def __call__(self, executor: Executor) -> None:
+        def interrupt() -> None:
+            self.presses += 1
+            if self.presses == 1:
+                err_console.print(
+                    f"[yellow]interrupt: {self.what} (press Ctrl-C again to quit at once)[/yellow]"
+                )
+                executor.cancel()
+            else:
+                raise KeyboardInterrupt
+
+        self._loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._loop.add_signal_handler(sig, interrupt)
+
+    def remove(self) -> None:
+        if self._loop is not None:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._loop.remove_signal_handler(sig)
+            self._loop = None
+
+
 def _subscribers(
     targets: Targets, command: str, text: Renderer
 ) -> tuple[list[Callable[[Event], None]], Renderer | None]:
@@ -59,26 +90,8 @@ async def _run(
     subscribers: list[Callable[[Event], None]],
     run: RunFunc | None = None,
 ) -> tuple[RunSummary, dict[str, HostOutcome]]:
-    loop = asyncio.get_running_loop()
     pool = ConnectionPool(targets.connect)
-    presses = 0
-
-    def hook(executor: Executor) -> None:
-        def interrupt() -> None:
-            nonlocal presses
-            presses += 1
-            if presses == 1:
-                err_console.print(
-                    "[yellow]interrupt: stopping running commands "
-                    "(press Ctrl-C again to quit at once)[/yellow]"
-                )
-                executor.cancel()
-            else:
-                raise KeyboardInterrupt
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, interrupt)
-
+    hook = SignalInterrupts("stopping running commands")
     fanout = targets.fanout
     try:
         if run is not None:
@@ -94,8 +107,7 @@ async def _run(
             executor_hook=hook,
         )
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+        hook.remove()
         await pool.close_all()
 
 

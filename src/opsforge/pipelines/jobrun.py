@@ -85,6 +85,8 @@ class JobAction:
         upstream = bool(failed)
         if any(r.status is JobStatus.CANCELED for r in records.values()):
             return False, "a job before it was canceled", upstream
+        if job.fail_fast and job.matrix_of in self.state.failed_groups:
+            return False, f"fail-fast: another cell of {job.matrix_of} failed", upstream
         condition = job.condition
         if condition is not None and condition.check is not None:
             view = LiveView(job, env=env, needs=records, steps={}, workdir=self.state.root)
@@ -137,6 +139,8 @@ class JobAction:
         if record.status.failed:
             allowed = job.allow_failure.allows(record.exit_code)
             record.allowed_failure = allowed
+            if job.fail_fast and job.matrix_of and not allowed:
+                state.failed_groups.add(job.matrix_of)
             status = (
                 HostStatus.OK
                 if allowed
@@ -204,6 +208,9 @@ class JobAction:
             if is_up_to_date(job, state.uptodate_dir, mark):
                 record.status = JobStatus.CACHED
                 record.message = "up to date: inputs and commands unchanged (cached)"
+                kept = self._kept_artifacts()
+                if kept.is_dir():
+                    record.artifacts_dir = kept
                 log.note(record.message)
                 return
         attempt_no = 0
@@ -233,6 +240,10 @@ class JobAction:
         record.exit_code = attempt.exit_code
         record.message = attempt.message
         if mark is not None and attempt.status is JobStatus.SUCCESS:
+            kept = self._kept_artifacts()
+            await asyncio.to_thread(shutil.rmtree, kept, True)
+            if record.artifacts_dir is not None:  # a cached run hands on the same artifacts
+                await asyncio.to_thread(copy_tree, record.artifacts_dir, kept)
             record_up_to_date(job, state.uptodate_dir, mark)
         if not state.settings.in_place and not state.settings.keep_workdirs:
             await asyncio.to_thread(shutil.rmtree, workdir, True)
@@ -285,6 +296,9 @@ class JobAction:
                 log.note(f"cache {key}: saved {count} files")
         record.outputs = steps.job_outputs()
         return attempt, workdir
+
+    def _kept_artifacts(self) -> Path:
+        return self.state.uptodate_dir / f"{safe_name(self.job.name)}.artifacts"
 
     async def _trigger(self, record: JobRecord, log: JobLog) -> None:
         """Run the child pipeline here; with ``strategy: depend`` its result is ours."""

@@ -63,6 +63,7 @@ class RunState:
         self.workspace = Workspace(self.root, self.run_dir, in_place=settings.in_place)
         self.masker = masker
         self.results: dict[str, JobRecord] = {}
+        self.failed_groups: set[str] = set()  # matrix groups with a failed fail-fast cell
         self._locks: dict[str, asyncio.Lock] = {}
         self.docker_problem: str | bool | None = False  # False = not checked yet
         self.base_env = dict(os.environ)
