@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opsforge.pipelines.errors import PipelineError
-from opsforge.pipelines.files import match_files
 from opsforge.pipelines.github.expr_eval import Scope
 from opsforge.pipelines.github.expr_values import to_string
 from opsforge.pipelines.github.expressions import Where, compile_template
@@ -161,28 +160,25 @@ def _kind_step(base: Step, kind: str, rendered: Any, params: Any) -> Step:
 
 
 def _upload(base: Step, rendered: Any) -> Step:
-    """upload-artifact stores files relative to the least common ancestor directory of
-    everything its paths match (as GitHub does): the step runs from that directory."""
+    """upload-artifact stores files relative to the least common ancestor of its search
+    paths (as GitHub does): the step runs from that directory."""
     static = replace(base, kind="upload_artifact", params={**base.params, "name": "artifact"})
 
     def prepare(view: RuntimeView) -> Step:
         w = rendered(view)
         patterns = _lines(w.get("path", ""))
-        matched = match_files(
-            view.workdir,
-            [p for p in patterns if not p.startswith("!")],
-            [p[1:] for p in patterns if p.startswith("!")],
-        )
-        root = _common_dir(matched)
-        inside = [str(Path(m).relative_to(root)) for m in matched] if root else matched
+        root = _search_root(view.workdir, [p for p in patterns if not p.startswith("!")])
+        inside = [_under(p, root) for p in patterns if not p.startswith("!")]
+        exclude = [_under(p[1:], root) for p in patterns if p.startswith("!")]
         return replace(
             static,
             prepare=None,
-            working_directory=root or None,
+            working_directory=str(root) if root.parts else None,
             params={
                 **base.params,
                 "name": w.get("name") or "artifact",
-                "path": inside or patterns,
+                "path": inside,
+                "exclude": exclude,
                 "if-no-files-found": w.get("if-no-files-found") or "warn",
             },
         )
@@ -190,17 +186,37 @@ def _upload(base: Step, rendered: Any) -> Step:
     return replace(static, prepare=prepare)
 
 
-def _common_dir(files: list[str]) -> str:
-    """The deepest directory holding every file ('' for the workdir itself)."""
-    if not files:
-        return ""
-    parents = [Path(f).parent.parts for f in files]
+def _literal(pattern: str) -> Path:
+    parts: list[str] = []
+    for part in Path(pattern.strip().removeprefix("./")).parts:
+        if any(c in part for c in "*?[{"):
+            break
+        parts.append(part)
+    return Path(*parts) if parts else Path()
+
+
+def _search_root(workdir: Path, patterns: list[str]) -> Path:
+    """The least common ancestor of the search paths: a directory itself, a file's
+    directory, a glob's part before its first wildcard."""
+    roots = []
+    for pattern in patterns:
+        literal = _literal(pattern)
+        is_glob = literal != Path(pattern.strip().removeprefix("./"))
+        roots.append(literal.parent if not is_glob and (workdir / literal).is_file() else literal)
     common: list[str] = []
-    for parts in zip(*parents, strict=False):
+    for parts in zip(*(r.parts for r in roots), strict=False):
         if len(set(parts)) != 1:
             break
         common.append(parts[0])
-    return str(Path(*common)) if common else ""
+    return Path(*common) if common else Path()
+
+
+def _under(pattern: str, root: Path) -> str:
+    text = pattern.strip().removeprefix("./")
+    if root.parts and Path(text).is_relative_to(root):
+        rel = str(Path(text).relative_to(root))
+        return rel if rel != "." else "**"
+    return text
 
 
 def _cache(b: StepBuilder, key: str, base: Step, rendered: Any) -> list[Step]:
