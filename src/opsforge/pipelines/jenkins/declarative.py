@@ -12,7 +12,6 @@ job. Scripted pipelines (``node { }``) are reported as unsupported with their li
 
 from __future__ import annotations
 
-import fnmatch
 import itertools
 import re
 from collections.abc import Callable, Mapping
@@ -23,10 +22,11 @@ from typing import Any
 from opsforge.pipelines.errors import PipelineError
 from opsforge.pipelines.formats import LoadOptions
 from opsforge.pipelines.github.context import GitState, git_state
+from opsforge.pipelines.jenkins.conditions import ConditionError, when_holds
 from opsforge.pipelines.jenkins.lexer import JenkinsSyntaxError
 from opsforge.pipelines.jenkins.steps import StageSteps, duration
-from opsforge.pipelines.jenkins.syntax import Assign, Call, MethodCall, Script, Stmt, parse
-from opsforge.pipelines.jenkins.values import Env, GroovyError, truth
+from opsforge.pipelines.jenkins.syntax import Assign, Call, MethodCall, parse
+from opsforge.pipelines.jenkins.values import Env, GroovyError
 from opsforge.pipelines.model import (
     Artifacts,
     Condition,
@@ -403,74 +403,10 @@ class _Loader:
         )
 
     def when(self, call: Call, env: Env, job: str) -> tuple[bool, str]:
-        conditions = [
-            s
-            for s in call.block or ()
-            if not (
-                isinstance(s, Call) and s.name in ("beforeAgent", "beforeInput", "beforeOptions")
-            )
-        ]
-        results = [self.condition(c, env, job) for c in conditions]
-        failed = next((why for ok, why in results if not ok), None)
-        if failed:
-            return False, failed
-        return True, "; ".join(why for _, why in results)
-
-    def condition(self, stmt: Stmt, env: Env, job: str) -> tuple[bool, str]:
-        if not isinstance(stmt, Call):
-            raise self.error(
-                "when { } holds conditions (branch, environment, expression, ...)", stmt.line, job
-            )
-        named = dict(stmt.named)
         try:
-            if stmt.name == "branch" or stmt.name == "tag":
-                current = (
-                    env.env.get("BRANCH_NAME", "")
-                    if stmt.name == "branch"
-                    else (env.env.get("TAG_NAME", ""))
-                )
-                target = named.get("pattern", stmt.args[0] if stmt.args else None)
-                if target is None:
-                    raise self.error(f"when {stmt.name} needs a pattern", stmt.line, job)
-                pattern = str(env.evaluate(target))
-                comparator = (
-                    str(env.evaluate(named["comparator"])) if "comparator" in named else "GLOB"
-                )
-                ok = bool(current) and _compare(current, pattern, comparator)
-                return ok, f"when {stmt.name} {pattern!r} ({stmt.name} is {current or 'none'!r})"
-            if stmt.name == "buildingTag":
-                return "TAG_NAME" in env.env, "when buildingTag()"
-            if stmt.name == "changeRequest":
-                return False, "when changeRequest(): a local run is no change request"
-            if stmt.name == "environment":
-                key = str(env.evaluate(named["name"]))
-                want = str(env.evaluate(named["value"]))
-                got = env.env.get(key)
-                return got == want, f"when environment {key} == {want!r} ({key} is {got!r})"
-            if stmt.name == "expression":
-                exprs = [s.expr for s in stmt.block or () if isinstance(s, Script) and s.expr]
-                if not exprs:
-                    raise self.error("expression { } needs a Groovy expression", stmt.line, job)
-                value = env.evaluate(exprs[-1])
-                return truth(value), f"when expression (line {stmt.line}) is {truth(value)}"
-            if stmt.name in ("not", "allOf", "anyOf"):
-                inner = [self.condition(s, env, job) for s in stmt.block or ()]
-                if stmt.name == "not":
-                    ok = not all(i[0] for i in inner)
-                elif stmt.name == "allOf":
-                    ok = all(i[0] for i in inner)
-                else:
-                    ok = any(i[0] for i in inner)
-                return ok, f"when {stmt.name} {{ {'; '.join(w for _, w in inner)} }}"
-        except (GroovyError, KeyError) as exc:
-            line = exc.line if isinstance(exc, GroovyError) else stmt.line
-            raise self.error(f"when {stmt.name}: {exc}", line, job) from None
-        raise self.error(
-            f"when condition {stmt.name!r} is not supported (branch, tag, "
-            "buildingTag, environment, expression, not, allOf, anyOf)",
-            stmt.line,
-            job,
-        )
+            return when_holds(call, env)
+        except ConditionError as exc:
+            raise self.error(str(exc), exc.line, job) from None
 
     # -- jobs -----------------------------------------------------------------------
     def variables(self, env: Env) -> dict[str, Variable]:
@@ -563,14 +499,6 @@ class _Loader:
 
 def _status_is(wanted: str) -> Callable[[RuntimeView], bool]:
     return lambda view: view.job_status == wanted
-
-
-def _compare(value: str, pattern: str, comparator: str) -> bool:
-    if comparator == "REGEXP":
-        return re.fullmatch(pattern, value) is not None
-    if comparator == "EQUALS":
-        return value == pattern
-    return fnmatch.fnmatchcase(value, pattern)
 
 
 def load_jenkinsfile(path: Path, options: LoadOptions) -> Pipeline:
