@@ -255,3 +255,25 @@ def test_cached_job_hands_on_its_artifacts_and_fail_fast_skips_cells(
     log = second.records["consume"].log_path
     assert log is not None
     assert "input" in log.read_text()
+
+
+def test_resource_group_holds_across_concurrent_runs(
+    project: ProjectFactory, tmp_path: Path
+) -> None:
+    trace = tmp_path / "trace"
+    root = project(files={"x": "x\n"})
+    job = Job(
+        "deploy", resource_group="prod",
+        steps=(Step(run=f"echo start >> {trace}; sleep 0.3; echo end >> {trace}"),),
+    )  # fmt: skip
+    pipeline = Pipeline("p", "native", SourceLocation("p.yml"), root, (job,))
+
+    async def both() -> list[int]:
+        runs = await asyncio.gather(
+            run_pipeline(plan_pipeline(pipeline), RunSettings(run_dir=tmp_path / "r1")),
+            run_pipeline(plan_pipeline(pipeline), RunSettings(run_dir=tmp_path / "r2")),
+        )
+        return [r.exit_code for r in runs]
+
+    assert asyncio.run(both()) == [0, 0]
+    assert trace.read_text().split() == ["start", "end", "start", "end"]

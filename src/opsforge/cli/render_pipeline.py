@@ -47,7 +47,15 @@ class JobLogRenderer:
     def __init__(self, jobs: Sequence[str]) -> None:
         self.width = min(max((len(j) for j in jobs), default=0), 40)
         self.color = sys.stdout.isatty()
+        self.err_color = sys.stderr.isatty()
         self.styles = {job: PALETTE[i % len(PALETTE)] for i, job in enumerate(jobs)}
+
+    def _status(self, text: Text) -> None:
+        """A job start/end line on stderr (plain text when stderr is not a terminal: fast)."""
+        if self.err_color:
+            err_console.print(text)
+        else:
+            sys.stderr.write(text.plain + "\n")
 
     def _prefix(self, job: str) -> Text:
         return Text(f"[{job}]".ljust(self.width + 2) + " ", style=self.styles.get(job, ""))
@@ -63,9 +71,9 @@ class JobLogRenderer:
                 sys.stdout.write(f"[{event.step_id}] {event.text}\n")
                 sys.stdout.flush()
         elif isinstance(event, StepStarted) and event.attempt == 1:
-            err_console.print(Text.assemble(("▶ ", "dim"), (event.step_id, "bold")))
+            self._status(Text.assemble(("▶ ", "dim"), (event.step_id, "bold")))
         elif isinstance(event, StepRetrying):
-            err_console.print(
+            self._status(
                 Text.assemble(
                     ("↻ ", "yellow"), (event.step_id, "bold"), f" retrying: {event.reason}"
                 )
@@ -76,7 +84,7 @@ class JobLogRenderer:
             message = (
                 f": {event.message}" if event.message and status is not JobStatus.SUCCESS else ""
             )
-            err_console.print(
+            self._status(
                 Text.assemble(
                     ("■ ", JOB_STYLE[status]),
                     (event.step_id, "bold"),

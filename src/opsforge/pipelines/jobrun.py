@@ -121,10 +121,7 @@ class JobAction:
         record.log_path = log.path
         try:
             if job.resource_group:
-                lock = state.lock(job.resource_group)
-                if lock.locked():
-                    log.note(f"waiting for resource_group {job.resource_group}")
-                async with lock:
+                async with state.resource_group(job.resource_group, log.note):
                     await self._run(ctx, record, env, log)
             else:
                 await self._run(ctx, record, env, log)

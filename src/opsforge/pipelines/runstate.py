@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import os
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,9 +97,32 @@ class RunState:
         if self._pool is not None:
             await self._pool.close_all()
 
-    def lock(self, name: str) -> asyncio.Lock:
-        """The mutex of a ``resource_group``."""
-        return self._locks.setdefault(name, asyncio.Lock())
+    @contextlib.asynccontextmanager
+    async def resource_group(self, name: str, note: Callable[[str], None]) -> AsyncIterator[None]:
+        """Hold ``resource_group`` ``name``: one job at a time in this run (an asyncio
+        lock) and across concurrent runs of the project (``flock`` on
+        ``.opsforge/locks/<name>.lock``, polled so that Ctrl-C still works)."""
+        lock = self._locks.setdefault(name, asyncio.Lock())
+        if lock.locked():
+            note(f"waiting for resource_group {name}")
+        async with lock:
+            path = self.root / RUNTIME_DIR / "locks" / f"{safe_name(name)}.lock"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                waited = False
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if not waited:
+                            note(f"waiting for resource_group {name} (held by another run)")
+                            waited = True
+                        await asyncio.sleep(0.1)
+                yield
+            finally:
+                os.close(fd)  # releases the flock
 
     def job_dir(self, kind: str, job: str) -> Path:
         """``<run_dir>/<kind>/<job>`` (kind: logs, artifacts, reports, tmp)."""
