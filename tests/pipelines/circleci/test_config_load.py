@@ -226,6 +226,13 @@ workflows:
             4,
             "unknown job key 'stepz'",
         ),
+        (
+            "jobs:\n  a: {docker: [{image: x}], steps: [{run: x}]}\nworkflows:\n  w:\n"
+            "    jobs:\n      - a: {name: a1, requires: [a2]}\n"
+            "      - a: {name: a2, requires: [a1]}\n",
+            6,
+            "requires form a cycle: a1 -> a2 -> a1",
+        ),
     ],
 )
 def test_bad_input(repo: Path, body: str, line: int, message: str) -> None:

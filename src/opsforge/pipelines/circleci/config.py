@@ -20,6 +20,7 @@ from typing import Any
 
 from opsforge.pipelines.circleci.params import bind, evaluate_logic, substitute
 from opsforge.pipelines.circleci.steps import ATTACH, JobSteps
+from opsforge.pipelines.errors import PipelineError
 from opsforge.pipelines.formats import LoadOptions
 from opsforge.pipelines.github.context import GitState, git_state
 from opsforge.pipelines.github.yaml_source import (
@@ -351,13 +352,19 @@ class _Loader(FileLoader):
         oldest first, so later layers win as in CircleCI."""
         order: list[str] = []
 
-        def visit(name: str) -> None:
+        def visit(name: str, path: tuple[str, ...]) -> None:
             for up in needs.get(name, []):
+                if up in path:
+                    cycle = " -> ".join((*path[path.index(up) :], up))
+                    line = job.source.line if job.source else None
+                    raise PipelineError(
+                        f"requires form a cycle: {cycle}", path=self.shown, line=line, job=job.name
+                    )
                 if up not in order:
-                    visit(up)
+                    visit(up, (*path, up))
                     order.append(up)
 
-        visit(job.name)
+        visit(job.name, (job.name,))
         steps: list[Step] = []
         for step in job.steps:
             if ATTACH not in step.params:
