@@ -168,6 +168,13 @@ class GitLabLoader:
         for job in jobs:
             if job.trigger is not None:
                 children[job.name] = self._child(job)
+        if self.options.strict and self.warnings:
+            message, where = self.warnings[0]
+            raise PipelineError(
+                f"{message} (--strict makes this an error; {len(self.warnings)} in all)",
+                path=where.path if where else name,
+                line=where.line if where else None,
+            )
         return Pipeline(
             name=name,
             format=self.FORMAT,
@@ -228,6 +235,12 @@ class GitLabLoader:
         return Where(definition.path, definition.line_of(key) if key else definition.line, job)
 
     def _check_keys(self, name: str, definition: YMap) -> None:
+        for key in ("services", "secrets", "id_tokens", "release", "pages"):
+            if key in definition:
+                where = loc(definition, key)
+                self.warnings.append(
+                    (f"job {name}: {key} is not supported locally (ignored)", where)
+                )
         for key in definition:
             if key not in JOB_KEYS and key not in self.EXTRA_JOB_KEYS:
                 raise PipelineError(
