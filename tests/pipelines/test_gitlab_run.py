@@ -256,7 +256,7 @@ def test_after_script_runs_before_artifacts_and_after_failure(project: ProjectFa
         build:
           stage: build
           script: [echo main > part.txt, exit 1]
-          after_script: ['echo "after saw $(cat part.txt)" > report.txt', exit 9]
+          after_script: ['echo "after saw $(cat part.txt) $CI_JOB_STATUS" > report.txt', exit 9]
           allow_failure: true
           artifacts: {paths: [report.txt], when: always}
         check:
@@ -265,7 +265,7 @@ def test_after_script_runs_before_artifacts_and_after_failure(project: ProjectFa
         """
     )
     result = run(root)
-    assert "after saw main" in log_text(result, "check")
+    assert "after saw main failed" in log_text(result, "check")
     assert "after_script failed" in log_text(result, "build")  # noted, ignored
     assert result.records["build"].exit_code == 1
 

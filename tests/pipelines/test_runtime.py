@@ -277,3 +277,16 @@ def test_resource_group_holds_across_concurrent_runs(
 
     assert asyncio.run(both()) == [0, 0]
     assert trace.read_text().split() == ["start", "end", "start", "end"]
+
+
+def test_old_run_directories_are_pruned(project: ProjectFactory) -> None:
+    root = project("a: {script: [echo a]}\n")
+    runs = root / ".opsforge" / "runs"
+    for i in range(25):
+        (runs / f"20000101T0000{i:02d}Z-old").mkdir(parents=True)
+    result = run(root)
+    kept = sorted(p.name for p in runs.iterdir())
+    assert len(kept) == 20
+    assert result.run_dir.name in kept
+    assert "20000101T000000Z-old" not in kept
+    assert (root / ".opsforge" / ".gitignore").read_text().endswith("*\n")

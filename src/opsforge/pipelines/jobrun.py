@@ -279,6 +279,7 @@ class JobAction:
         success = attempt.status is JobStatus.SUCCESS
         if job.after_steps:
             steps.job_status = "success" if success else "failure"
+            steps.env["CI_JOB_STATUS"] = "success" if success else "failed"
             await steps.run_after(job.after_steps, state.settings.after_script_timeout)
         try:
             await asyncio.to_thread(self._collect, workdir, success, record, log)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import shutil
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,18 @@ class RunSettings:
     keep_workdirs: bool = False
 
 
+#: run directories kept under ``.opsforge/runs`` (the oldest are removed)
+KEEP_RUNS = 20
+
+
+def _prune(runs: Path, keep: int) -> None:
+    if not runs.is_dir():
+        return
+    names = sorted(p.name for p in runs.iterdir() if p.is_dir())  # run ids sort by time
+    for name in names[: max(0, len(names) - keep)]:
+        shutil.rmtree(runs / name, ignore_errors=True)
+
+
 class RunState:
     """Shared by every job action of one run."""
 
@@ -59,6 +72,8 @@ class RunState:
         self.run_dir = settings.run_dir or runtime / "runs" / run_id
         self.cache_dir = settings.cache_dir or runtime / "cache"
         self.uptodate_dir = settings.uptodate_dir or runtime / "uptodate"
+        if settings.run_dir is None:
+            _prune(runtime / "runs", KEEP_RUNS - 1)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if settings.run_dir is None and not (runtime / ".gitignore").exists():
             (runtime / ".gitignore").write_text("# opsforge runs, caches and records\n*\n")
