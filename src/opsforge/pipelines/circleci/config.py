@@ -178,6 +178,14 @@ class _Loader(FileLoader):
         self.executors = self.section(data, "executors")
         self.commands = self.section(data, "commands")
         self.jobs = self.section(data, "jobs")
+        for what, section in (
+            ("executors", self.executors),
+            ("commands", self.commands),
+            ("jobs", self.jobs),
+        ):
+            for name, value in section.items():
+                if not isinstance(value, LineMap):
+                    raise self.error(f"{what}: {name} must be a mapping", section, name)
         workflows = self.section(data, "workflows")
         names = [w for w in workflows if w != "version"]
         if not names:
@@ -259,7 +267,10 @@ class _Loader(FileLoader):
             )
         params = {k: conf[k] for k in unknown}
         base = str(conf.get("name") or job)
-        requires = [str(r) for r in conf.get("requires") or []]
+        requires_raw = conf.get("requires") or []
+        if not isinstance(requires_raw, list):
+            raise self.error("requires must be a list of job names", conf, "requires", job)
+        requires = [str(r) for r in requires_raw]
         cells: list[dict[str, Any]] = [{}]
         alias = base
         matrix = conf.get("matrix")
@@ -385,6 +396,10 @@ class _Loader(FileLoader):
         ref = spec.get("executor")
         if ref is None:
             return spec, ""
+        if not isinstance(ref, str | Mapping) or (isinstance(ref, Mapping) and "name" not in ref):
+            raise self.error(
+                "executor: is a name or {name: ..., <parameters>}", spec, "executor", use.name
+            )
         name, given = (
             (ref, {})
             if isinstance(ref, str)
@@ -445,7 +460,10 @@ class _Loader(FileLoader):
         executor, _ = self.executor(spec, use)
         merged = {**executor, **{k: v for k, v in spec.items() if k != "executor"}}
         env = {**(executor.get("environment") or {}), **(spec.get("environment") or {})}
-        if int(merged.get("parallelism") or 1) > 1:
+        parallelism = merged.get("parallelism") or 1
+        if not isinstance(parallelism, int) or isinstance(parallelism, bool):
+            raise self.error("parallelism must be a whole number", spec, "parallelism", use.name)
+        if parallelism > 1:
             self.warnings.append(
                 (
                     f"job {use.name!r}: parallelism {merged['parallelism']} runs "
@@ -463,6 +481,9 @@ class _Loader(FileLoader):
             self.options.strict,
             self.warnings,
         )
+        for key in ("steps", "docker"):
+            if key in merged and not isinstance(merged[key], list):
+                raise self.error(f"{key} must be a list", spec, key, use.name)
         steps.add(_joined(use.pre, spec.get("steps") or [], use.post), scope)
         if not steps.steps:
             raise self.error("a job needs steps:", spec, None, use.name)

@@ -161,19 +161,23 @@ def substitute(
     return value
 
 
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
 def evaluate_logic(value: Any) -> bool:
     """A CircleCI logic statement (``and``/``or``/``not``/``equal``/``matches`` or a
     plain value, truthy unless false/0/""/null) after substitution."""
     if isinstance(value, Mapping) and len(value) == 1:
         ((op, arg),) = value.items()
         if op == "and":
-            return all(evaluate_logic(v) for v in arg or [])
+            return all(evaluate_logic(v) for v in _items(arg))
         if op == "or":
-            return any(evaluate_logic(v) for v in arg or [])
+            return any(evaluate_logic(v) for v in _items(arg))
         if op == "not":
             return not evaluate_logic(arg)
         if op == "equal":
-            items = list(arg or [])
+            items = _items(arg) or [None]
             return all(_text(item) == _text(items[0]) for item in items)
         if op == "matches" and isinstance(arg, Mapping):
             pattern = str(arg.get("pattern", "")).strip("/")

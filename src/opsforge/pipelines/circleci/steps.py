@@ -238,6 +238,8 @@ class JobSteps:
         self.steps.append(step)
 
     def restore_cache(self, args: Any, raw: Any, where: SourceLocation | None) -> None:
+        if isinstance(args, Mapping) and "keys" in args and not isinstance(args["keys"], list):
+            raise self.error("restore_cache keys: must be a list", raw)
         keys = (
             [str(k) for k in _as_list(args.get("keys") or args.get("key"))]
             if isinstance(args, Mapping)

@@ -115,6 +115,8 @@ class _Loader(FileLoader):
         name = to_string(data.get("name") or self.shown)
         event = {"merge_request_event": "pull_request"}.get(self.options.event, self.options.event)
         git = git_state(self.root, self.options.ref)
+        if "on" in data and not isinstance(data["on"], str | list | Mapping):
+            raise self.error("on: must be an event name, a list or a mapping", data, "on")
         events = triggers(data.get("on"))
         runs, reason = True, ""
         if events and event not in events:
@@ -133,6 +135,8 @@ class _Loader(FileLoader):
         self.inputs = inputs
         self.base_env = base_env(git, self.host, name, event)
         self.defaults = data.get("defaults")
+        if self.defaults is not None and not isinstance(self.defaults, Mapping):
+            raise self.error("defaults must be a mapping", data, "defaults")
         static = JobContext(
             "",
             self.github,
@@ -208,6 +212,8 @@ class _Loader(FileLoader):
 
     def job_cells(self, job_id: str, raw: LineMap) -> list[_Cell]:
         strategy = raw.get("strategy") or {}
+        if not isinstance(strategy, Mapping):
+            raise self.error("strategy must be a mapping", raw, "strategy", job_id)
         matrix_raw = strategy.get("matrix") if isinstance(strategy, Mapping) else None
         where = Where(self.shown, line_of(strategy, "matrix"), job_id)
         base = JobContext(
@@ -254,7 +260,7 @@ class _Loader(FileLoader):
             runs_on = self.render_value(
                 raw.get("runs-on"), ctx, Where(self.shown, line_of(raw, "runs-on"), job_id)
             )
-            if runs_on is None or runs_on == "":
+            if runs_on is None or runs_on in ("", []):
                 raise self.error("runs-on is required", raw, None, job_id)
             if why := runs_on_mismatch(runs_on, self.host):
                 self.excluded.append(ExcludedJob(name, why, location(raw, "runs-on")))
@@ -446,9 +452,15 @@ class _Loader(FileLoader):
             raw.get("services") or {}, ctx, Where(self.shown, line_of(raw, "services"), ctx.job_id)
         )
         out = []
-        for alias, spec in value.items() if isinstance(value, Mapping) else ():
+        if not isinstance(value, Mapping):
+            raise self.error("services must be a mapping", raw, "services", ctx.job_id)
+        for alias, spec in value.items():
             image = spec.get("image") if isinstance(spec, Mapping) else spec
             env = spec.get("env") if isinstance(spec, Mapping) else None
+            if env is not None and not isinstance(env, Mapping):
+                raise self.error(
+                    f"services.{alias}.env must be a mapping", raw, "services", ctx.job_id
+                )
             out.append(
                 Service(
                     to_string(image),
@@ -470,11 +482,9 @@ class _Loader(FileLoader):
 
     def outputs_source(self, raw: LineMap) -> dict[str, str]:
         outputs = raw.get("outputs") or {}
-        return (
-            {str(k): to_string(v) for k, v in outputs.items()}
-            if isinstance(outputs, Mapping)
-            else {}
-        )
+        if not isinstance(outputs, Mapping):
+            raise self.error("outputs must be a mapping", raw, "outputs")
+        return {str(k): to_string(v) for k, v in outputs.items()}
 
     def outputs_hook(self, raw: LineMap, ctx: JobContext, job_id: str) -> Any:
         outputs = raw.get("outputs") or {}

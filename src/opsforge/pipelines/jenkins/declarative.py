@@ -425,7 +425,9 @@ class _Loader:
         if any(j.name == name for j in self.jobs):
             raise self.error(f"stage name {name!r} is used twice", line, name)
         collected = StageSteps(name, self.shown, env)
-        collected.add(sections["steps"].block or ())
+        if sections["steps"].block is None:
+            raise self.error("steps needs a { } block of steps", sections["steps"].line, name)
+        collected.add(sections["steps"].block)
         timeout, retries = self.job_options(sections.get("options"), env, name)
         after = self.stage_post(sections.get("post"), env, name)
         artifacts = None

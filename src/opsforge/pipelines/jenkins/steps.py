@@ -160,6 +160,8 @@ class StageSteps:
                 )
             elif name == "sleep":
                 seconds = self.argument(call, "time")
+                if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+                    raise self.error(f"sleep needs a number of seconds, not {seconds!r}", call.line)
                 self._step(
                     call, f"sleep {float(seconds):g}", f"sleep {seconds}", timeout, workdir, extra
                 )
