@@ -210,3 +210,30 @@ def test_stages_pre_and_post_order(project: ProjectFactory) -> None:
     plan = plan_pipeline(pipeline)
     assert [p.name for p in plan.jobs] == ["first", "build", "last"]
     assert plan["last"].deps == ("first", "build")
+
+
+def test_vendored_component_with_spec_inputs(project: ProjectFactory) -> None:
+    component = """
+spec:
+  inputs:
+    stage: {default: test}
+    greeting:
+---
+"hello-$[[ inputs.greeting ]]":
+  stage: $[[ inputs.stage ]]
+  script: [echo "$[[ inputs.greeting ]] from the component"]
+"""
+    root = project(
+        """
+        include:
+          - component: example.invalid/group/greeter@1.0
+            inputs: {greeting: hi}
+        """,
+        files={".opsforge/vendor/component/example.invalid/group/greeter@1.0.yml": component},
+    )
+    pipeline = load(root)
+    job = pipeline.job("hello-hi")
+    assert job.stage == "test"
+    assert job.source is not None
+    assert job.source.line == 7  # lines count from the top of the component file
+    assert "hi from the component" in log_text(run(root), "hello-hi")

@@ -88,7 +88,7 @@ class IncludeResolver:
             )
         return config
 
-    def _load_file(self, path: Path, depth: int) -> YMap:
+    def _load_file(self, path: Path, depth: int, inputs: Mapping[str, Any] | None = None) -> YMap:
         if len(self.files) > MAX_INCLUDES:
             raise PipelineError(
                 f"more than {MAX_INCLUDES} included files (an include loop?)",
@@ -96,7 +96,7 @@ class IncludeResolver:
             )
         name = self.display(path)
         self.files.append(name)
-        data = load_yaml_file(path, name)
+        data = load_yaml_file(path, name, inputs)
         if data is None:
             data = YMap()
             data.path = name
@@ -109,8 +109,9 @@ class IncludeResolver:
             return data
         merged: Any = YMap()
         for spec in includes if isinstance(includes, list) else [includes]:
+            inputs = spec.get("inputs") if isinstance(spec, Mapping) else None
             for file in self._resolve(spec, data, depth):
-                merged = deep_merge(merged, self._load_file(file, depth + 1))
+                merged = deep_merge(merged, self._load_file(file, depth + 1, inputs or {}))
         return deep_merge(merged, data)  # type: ignore[no-any-return]
 
     def _resolve(self, spec: Any, parent: YMap, depth: int) -> list[Path]:

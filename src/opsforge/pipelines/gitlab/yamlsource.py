@@ -9,6 +9,7 @@ file:line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -106,13 +107,53 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _constr
 _Loader.add_constructor("!reference", _construct_reference)
 
 
-def load_yaml_file(path: Path, display: str | None = None) -> Any:
-    """Parse ``path``; syntax errors become :class:`PipelineError` with file:line."""
+_INPUT = re.compile(r"\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*\]\]")
+
+
+def _interpolate(header: Any, body: str, inputs: Mapping[str, Any], name: str) -> str:
+    """``$[[ inputs.x ]]`` in ``body`` replaced by ``inputs`` or the ``spec:inputs`` default."""
+    spec = header.get("spec") if isinstance(header, Mapping) else None
+    declared = spec.get("inputs") if isinstance(spec, Mapping) else None
+    declared = declared if isinstance(declared, Mapping) else {}
+    for key in inputs:
+        if key not in declared:
+            raise PipelineError(f"include input {key!r} is not declared in spec:inputs", path=name)
+
+    def value(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key in inputs:
+            return str(inputs[key])
+        options = declared.get(key)
+        if isinstance(options, Mapping) and "default" in options:
+            return str(options["default"])
+        raise PipelineError(f"input {key!r} has no value and no default", path=name)
+
+    return _INPUT.sub(value, body)
+
+
+def load_yaml_file(
+    path: Path, display: str | None = None, inputs: Mapping[str, Any] | None = None
+) -> Any:
+    """Parse ``path``; syntax errors become :class:`PipelineError` with file:line.
+
+    A file of two documents whose first holds ``spec:`` (a CI/CD component or a
+    file with inputs) yields the second, with ``$[[ inputs.x ]]`` interpolated.
+    """
     name = display or str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise PipelineError(f"cannot read: {exc.strerror}", path=name) from None
+    parts = re.split(r"^---[ \t]*$", text, maxsplit=1, flags=re.M)
+    if len(parts) == 2 and re.search(r"^spec:", parts[0], re.M):
+        header = _parse(parts[0], name)
+        offset = parts[0].count("\n")  # the body starts on the "---" line itself
+        body = _interpolate(header, parts[1], inputs or {}, name)
+        return _parse("\n" * offset + body, name)
+    return _parse(text, name)
+
+
+def _parse(text: str, name: str) -> Any:
     loader = _Loader(text)
     loader.filename = name
     try:
