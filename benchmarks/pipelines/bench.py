@@ -8,14 +8,17 @@ Scenarios (each a fresh git repo with one .gitlab-ci.yml, shell executor, echo j
   workdirs vs ``gitlab-ci-local --shell-isolation``).
 
 The first two run opsforge with ``--in-place`` and gitlab-ci-local with its default
-(jobs run in the project directory). Wall time of the whole command, ``--runs`` times
-each (default 5), after one warm-up run; the table prints medians and gcl/opsforge.
+(jobs run in the project directory). Wall time of the whole command and its CPU time
+(user + system of it and every process it waited for: a figure that a busy machine
+distorts less), ``--runs`` times each (default 5, interleaved), after one warm-up run;
+the table prints medians and gitlab-ci-local / opsforge.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -73,16 +76,20 @@ def make_repo(base: Path, name: str, ci: str) -> Path:
     return repo
 
 
-def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
+def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the command and every process it waited for)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         sys.exit(
             f"{' '.join(cmd)} failed ({proc.returncode}):\n"
             f"{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
         )
-    return elapsed
+    return elapsed, cpu
 
 
 def main() -> None:
@@ -102,14 +109,23 @@ def main() -> None:
             gcl_cmd = [*GCL, *gcl_args]
             timed(of_cmd, repo, env)
             timed(gcl_cmd, repo, env)
-            of_times, gcl_times = [], []
+            of_runs: list[tuple[float, float]] = []
+            gcl_runs: list[tuple[float, float]] = []
             for _ in range(args.runs):  # interleaved, so load spikes hit both
-                of_times.append(timed(of_cmd, repo, env))
-                gcl_times.append(timed(gcl_cmd, repo, env))
-            of_med, gcl_med = statistics.median(of_times), statistics.median(gcl_times)
-            rows.append((title, of_med, gcl_med, gcl_med / of_med))
+                of_runs.append(timed(of_cmd, repo, env))
+                gcl_runs.append(timed(gcl_cmd, repo, env))
+            row = (
+                title,
+                statistics.median(t for t, _ in of_runs),
+                statistics.median(t for t, _ in gcl_runs),
+                statistics.median(c for _, c in of_runs),
+                statistics.median(c for _, c in gcl_runs),
+            )
+            rows.append(row)
             print(
-                f"{title}: opsforge {of_med:.3f}s, gitlab-ci-local {gcl_med:.3f}s", file=sys.stderr
+                f"{title}: opsforge {row[1]:.3f}s ({row[3]:.2f} CPU-s), "
+                f"gitlab-ci-local {row[2]:.3f}s ({row[4]:.2f} CPU-s)",
+                file=sys.stderr,
             )
     finally:
         shutil.rmtree(base, ignore_errors=True)
@@ -118,10 +134,17 @@ def main() -> None:
         f"gitlab-ci-local {gcl_version}, "
         f"{os.cpu_count()} CPUs\n"
     )
-    print("| scenario | opsforge | gitlab-ci-local | gcl / opsforge |")
-    print("|---|---:|---:|---:|")
-    for title, of_med, gcl_med, ratio in rows:
-        print(f"| {title} | {of_med:.3f} s | {gcl_med:.3f} s | {ratio:.1f}x |")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}\n")
+    print(
+        "| scenario | opsforge wall | gitlab-ci-local wall | ratio "
+        "| opsforge CPU | gitlab-ci-local CPU | ratio |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for title, of_wall, gcl_wall, of_cpu, gcl_cpu in rows:
+        print(
+            f"| {title} | {of_wall:.3f} s | {gcl_wall:.3f} s | {gcl_wall / of_wall:.1f}x "
+            f"| {of_cpu:.2f} s | {gcl_cpu:.2f} s | {gcl_cpu / of_cpu:.1f}x |"
+        )
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ def private_dockerd() -> Iterator[str]:
     )  # fmt: skip
     env = {**os.environ, "DOCKER_HOST": host, "DOCKER_BUILDKIT": "0"}
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while True:
             ok = subprocess.run(["docker", "version"], env=env, capture_output=True, check=False)
             if ok.returncode == 0:

@@ -14,7 +14,11 @@ def test_stages_order_jobs_and_needs_start_early(project: ProjectFactory, tmp_pa
         stages: [build, test, deploy]
         build:
           stage: build
-          script: [echo start-build >> {trace}, sleep 0.3, echo end-build >> {trace}]
+          script:
+            - echo start-build >> {trace}
+            # ends only once "early" has started: proves needs: [] does not wait for it
+            - for i in $(seq 600); do grep -q start-early {trace} && break; sleep 0.1; done
+            - echo end-build >> {trace}
         early:
           stage: test
           needs: []

@@ -15,6 +15,7 @@ from rich.markup import escape
 
 from opsforge.cli.ci_annotations import CIAnnotator
 from opsforge.cli.console import err_console
+from opsforge.cli.interrupts import SignalInterrupts
 from opsforge.cli.render import JsonLinesRenderer
 from opsforge.cli.render_pipeline import (
     JobLogRenderer,
@@ -24,7 +25,6 @@ from opsforge.cli.render_pipeline import (
     print_recap,
     recap_json,
 )
-from opsforge.cli.runner import SignalInterrupts
 from opsforge.engine import Event
 from opsforge.errors import StateError, UsageError
 from opsforge.pipelines.formats import LoadOptions, available_formats, load_pipeline

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Protocol
@@ -13,6 +12,7 @@ from rich.markup import escape
 from opsforge.adhoc import Task
 from opsforge.adhoc import build_plan as build_fanout_plan
 from opsforge.cli.console import err_console
+from opsforge.cli.interrupts import SignalInterrupts
 from opsforge.cli.render import JsonLinesRenderer
 from opsforge.cli.targets import Targets
 from opsforge.connectors.pool import ConnectionPool
@@ -34,37 +34,6 @@ class Renderer(Protocol):
     def __call__(self, event: Event) -> None: ...
 
     def finish(self, summary: RunSummary, outcomes: dict[str, HostOutcome]) -> None: ...
-
-
-class SignalInterrupts:
-    """An executor hook: the first Ctrl-C (or SIGTERM) cancels the run, saying ``what`` it
-    stops; the second quits at once. :meth:`remove` takes the handlers off the loop."""
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-        self.presses = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def __call__(self, executor: Executor) -> None:
-        def interrupt() -> None:
-            self.presses += 1
-            if self.presses == 1:
-                err_console.print(
-                    f"[yellow]interrupt: {self.what} (press Ctrl-C again to quit at once)[/yellow]"
-                )
-                executor.cancel()
-            else:
-                raise KeyboardInterrupt
-
-        self._loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self._loop.add_signal_handler(sig, interrupt)
-
-    def remove(self) -> None:
-        if self._loop is not None:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._loop.remove_signal_handler(sig)
-            self._loop = None
 
 
 def _subscribers(

@@ -249,9 +249,13 @@ class JobAction:
         self, ctx: StepContext, record: JobRecord, log: JobLog
     ) -> tuple[_Attempt, Path]:
         job, state = self.job, self.state
-        workdir = await asyncio.to_thread(state.workspace.job_dir, job.name)
+        if state.settings.in_place:
+            workdir = state.root
+        else:
+            workdir = await asyncio.to_thread(state.workspace.job_dir, job.name)
         env = self._env(workdir)
-        await asyncio.to_thread(self._fetch_artifacts, workdir, log)
+        if not state.settings.in_place and self.planned.artifacts_from:
+            await asyncio.to_thread(self._fetch_artifacts, workdir, log)
         keys = []
         for cache in job.cache:
             key = cache_key(cache, env, workdir)
@@ -282,7 +286,8 @@ class JobAction:
             steps.env["CI_JOB_STATUS"] = "success" if success else "failed"
             await steps.run_after(job.after_steps, state.settings.after_script_timeout)
         try:
-            await asyncio.to_thread(self._collect, workdir, success, record, log)
+            if job.artifacts is not None:
+                await asyncio.to_thread(self._collect, workdir, success, record, log)
         except PipelineError as exc:
             log.note(f"error: {exc}")
             attempt = _Attempt(JobStatus.FAILED, None, str(exc))

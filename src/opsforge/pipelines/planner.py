@@ -50,6 +50,9 @@ class PipelinePlan:
     pipeline: Pipeline
     jobs: tuple[PlannedJob, ...]
 
+    def __repr__(self) -> str:
+        return f"PipelinePlan({self.pipeline.name!r}, jobs={len(self.jobs)})"
+
     def __getitem__(self, name: str) -> PlannedJob:
         for planned in self.jobs:
             if planned.name == name:

@@ -41,6 +41,10 @@ class PipelineRun:
     def exit_code(self) -> int:
         return int(self.summary.exit_code())
 
+    def __repr__(self) -> str:
+        # short on purpose: asyncio formats the repr of a task's result at shutdown
+        return f"PipelineRun({self.run_id!r}, jobs={len(self.records)}, exit_code={self.exit_code})"
+
 
 def _not_run(plan: PipelinePlan) -> dict[str, JobRecord]:
     records = {}
