@@ -68,6 +68,8 @@ def line_of(value: Any, key: str | None = None) -> int | None:
     return None if loc is None else loc.line
 
 
+#: libyaml's parser when PyYAML has it (several times faster), else the pure-Python one
+_BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BOOL = "tag:yaml.org,2002:bool"
 _BOOL_RE = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 
@@ -97,7 +99,7 @@ def _loader_class(path: str) -> type[yaml.SafeLoader]:
         yield data
         data.extend(loader.construct_object(child, deep=True) for child in node.value)
 
-    cls: type[yaml.SafeLoader] = type("WorkflowLoader", (yaml.SafeLoader,), {})
+    cls: type[yaml.SafeLoader] = type("WorkflowLoader", (_BASE,), {})
     # YAML 1.2 booleans, as GitHub and CircleCI read them: `yes`, `on`, `off` are strings
     cls.yaml_implicit_resolvers = {
         first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
