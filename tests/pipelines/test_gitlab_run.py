@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from .conftest import ProjectFactory, log_text, run, statuses
+from opsforge.pipelines.planner import plan_pipeline
+from opsforge.pipelines.run import run_pipeline
+
+from .conftest import ProjectFactory, load, log_text, run, statuses
 
 
 def test_stages_order_jobs_and_needs_start_early(project: ProjectFactory, tmp_path: Path) -> None:
@@ -239,6 +243,14 @@ def test_manual_jobs_run_only_when_named(project: ProjectFactory, tmp_path: Path
     assert "needs 'deploy'" in result.records["after_deploy"].message
     named = run(root, ["deploy"])
     assert named.records["deploy"].status.value == "success"
+    assert marker.exists()
+    marker.unlink()
+    whole = asyncio.run(run_pipeline(plan_pipeline(load(root), manual=["deploy"])))
+    assert statuses(whole) == {
+        "build": "success",
+        "deploy": "success",
+        "after_deploy": "success",
+    }
     assert marker.exists()
 
 

@@ -153,7 +153,10 @@ def _secrets(secrets: tuple[str, ...], files: tuple[str, ...]) -> dict[str, Secr
 
 
 def _load(
-    args: tuple[str, ...], kw: dict[str, Any], jobs: tuple[str, ...] = ()
+    args: tuple[str, ...],
+    kw: dict[str, Any],
+    jobs: tuple[str, ...] = (),
+    manual: tuple[str, ...] = (),
 ) -> tuple[Pipeline, PipelinePlan, LoadOptions]:
     file, rest = _split_args(args)
     requested = (*rest, *jobs)
@@ -178,7 +181,7 @@ def _load(
     for message, where in pipeline.warnings:
         prefix = f"{where}: " if where else ""
         err_console.print(f"[yellow]warning:[/yellow] {escape(prefix + message)}")
-    return pipeline, plan_pipeline(pipeline, requested), options
+    return pipeline, plan_pipeline(pipeline, requested, manual), options
 
 
 @click.group("pipeline")
@@ -260,6 +263,13 @@ async def _run(
     type=click.Path(file_okay=False, path_type=Path),
     help="Logs, artifacts and workdirs of this run (default <root>/.opsforge/runs/<run id>).",
 )
+@click.option(
+    "--manual",
+    "manual",
+    multiple=True,
+    metavar="JOB",
+    help="Also start this manual job in a whole-pipeline run (repeatable).",
+)
 @click.option("--keep-workdirs", is_flag=True, help="Keep each job's isolated workdir.")
 @click.option("-i", "--inventory", help="Inventory for jobs that run on a host (executor ssh).")
 def run_command(
@@ -273,14 +283,15 @@ def run_command(
     run_dir: Path | None,
     keep_workdirs: bool,
     inventory: str | None,
+    manual: tuple[str, ...],
     **kw: Any,
 ) -> None:
     """Run the pipeline in FILE, or only the named JOBs (and what they need).
 
-    Manual jobs run only when named. Each job gets its own workdir (hardlinks to one
-    snapshot of the project's git files) unless --in-place.
+    Manual jobs run only when named (or with --manual in a whole run). Each job gets its
+    own workdir (hardlinks to one snapshot of the project's git files) unless --in-place.
     """
-    pipeline, plan, options = _load(args, kw)
+    pipeline, plan, options = _load(args, kw, manual=manual)
     settings = RunSettings(
         in_place=in_place,
         variables=options.variables,

@@ -167,13 +167,17 @@ def _closure(roots: Iterable[str], deps: Mapping[str, tuple[str, ...]]) -> set[s
 
 
 def _selection(
-    pipeline: Pipeline, requested: Sequence[str], needs: Mapping[str, tuple[str, ...]]
+    pipeline: Pipeline,
+    requested: Sequence[str],
+    needs: Mapping[str, tuple[str, ...]],
+    manual: Sequence[str] = (),
 ) -> tuple[set[str], dict[str, str]]:
     names = {job.name for job in pipeline.jobs}
+    groups = {job.matrix_of for job in pipeline.jobs if job.matrix_of}
     excluded = {e.name: e.reason for e in pipeline.excluded}
     reasons: dict[str, str] = {}
-    for name in requested:
-        if name in names:
+    for name in (*requested, *manual):
+        if name in names or (name in manual and name in groups):
             continue
         if name in excluded:
             raise UsageError(f"job {name!r} is not in this pipeline: {excluded[name]}")
@@ -192,7 +196,10 @@ def _selection(
         return chosen, reasons
     chosen = set()
     for job in pipeline.jobs:
-        if job.when is When.MANUAL:
+        if job.when is When.MANUAL and (job.name in manual or job.matrix_of in manual):
+            chosen.add(job.name)
+            reasons[job.name] = "manual job started with --manual"
+        elif job.when is When.MANUAL:
             reasons[job.name] = "manual job: runs only when named (opsforge pipeline run FILE JOB)"
         else:
             chosen.add(job.name)
@@ -200,8 +207,11 @@ def _selection(
     return chosen, reasons
 
 
-def plan_pipeline(pipeline: Pipeline, requested: Sequence[str] = ()) -> PipelinePlan:
-    """Validate and plan ``pipeline``; see the module docstring."""
+def plan_pipeline(
+    pipeline: Pipeline, requested: Sequence[str] = (), manual: Sequence[str] = ()
+) -> PipelinePlan:
+    """Validate and plan ``pipeline``; see the module docstring. ``manual``: manual jobs
+    to start in a whole-pipeline run (``--manual``), as if someone pressed play."""
     if not pipeline.runs:
         return PipelinePlan(pipeline, ())
     by_name: dict[str, Job] = {}
@@ -212,7 +222,7 @@ def plan_pipeline(pipeline: Pipeline, requested: Sequence[str] = ()) -> Pipeline
     stage_of = _stage_index(pipeline)
     needs = _explicit_needs(pipeline, by_name)
     _check_cycles(pipeline.jobs, needs)
-    chosen, reasons = _selection(pipeline, requested, needs)
+    chosen, reasons = _selection(pipeline, requested, needs, manual)
     _drop_blocked(pipeline.jobs, needs, chosen, reasons)
     planned: list[PlannedJob] = []
     for job in sorted(pipeline.jobs, key=lambda j: stage_of[j.stage]):
