@@ -7,11 +7,8 @@ from opsforge.errors import InputError, PlanError
 __all__ = ["ExpressionError", "PipelineError", "PipelinePlanError"]
 
 
-class PipelineError(InputError):
-    """A pipeline file is wrong: YAML syntax, unknown keyword, bad value, missing include.
-
-    Carries ``path``/``line`` (file:line) and, where known, the ``job`` it is about.
-    """
+class _AboutJob(InputError):
+    """An input error that may name the job it is about (``job 'x': ...``)."""
 
     def __init__(
         self,
@@ -23,22 +20,18 @@ class PipelineError(InputError):
     ) -> None:
         super().__init__(f"job {job!r}: {message}" if job else message, path=path, line=line)
         self.job = job
+
+
+class PipelineError(_AboutJob):
+    """A pipeline file is wrong: YAML syntax, unknown keyword, bad value, missing include.
+
+    Carries ``path``/``line`` (file:line) and, where known, the ``job`` it is about.
+    """
 
 
 class ExpressionError(PipelineError):
     """A condition/expression (rules:if, ``${{ }}``, when expression) has a syntax error."""
 
 
-class PipelinePlanError(PlanError):
+class PipelinePlanError(_AboutJob, PlanError):
     """The job graph cannot run: a cycle in needs, a need on a missing job."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        path: str | None = None,
-        line: int | None = None,
-        job: str | None = None,
-    ) -> None:
-        super().__init__(f"job {job!r}: {message}" if job else message, path=path, line=line)
-        self.job = job

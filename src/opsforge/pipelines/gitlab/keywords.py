@@ -30,6 +30,7 @@ __all__ = [
     "parse_services",
     "parse_variables",
     "script_lines",
+    "string_list",
 ]
 
 _UNITS = {
@@ -170,7 +171,8 @@ def _when(value: Any, where: Where, key: str) -> ArtifactWhen:
         ) from None
 
 
-def _globs(value: Any) -> tuple[str, ...]:
+def string_list(value: Any) -> tuple[str, ...]:
+    """A string or a list of values as a tuple of strings (None: empty)."""
     if value is None:
         return ()
     if isinstance(value, str):
@@ -188,7 +190,7 @@ def parse_artifacts(
     reports: dict[str, tuple[str, ...]] = {}
     for kind, globs in (value.get("reports") or {}).items():
         if kind in ("junit", "dotenv"):
-            reports[kind] = _globs(globs)
+            reports[kind] = string_list(globs)
         else:
             warnings.append(
                 (
@@ -196,10 +198,10 @@ def parse_artifacts(
                     where.location,
                 )
             )
-            reports[kind] = _globs(globs)
+            reports[kind] = string_list(globs)
     return Artifacts(
-        paths=_globs(value.get("paths")),
-        exclude=_globs(value.get("exclude")),
+        paths=string_list(value.get("paths")),
+        exclude=string_list(value.get("exclude")),
         when=_when(value.get("when"), where, "artifacts"),
         reports=reports,
         name=str(value["name"]) if value.get("name") else None,
@@ -219,7 +221,7 @@ def parse_cache(value: Any, where: Where) -> tuple[Cache, ...]:
         key_files: tuple[str, ...] = ()
         prefix = ""
         if isinstance(key, Mapping):
-            key_files = _globs(key.get("files"))
+            key_files = string_list(key.get("files"))
             prefix = str(key.get("prefix") or "")
             if not key_files:
                 raise where.error("cache key: files needs at least one file")
@@ -232,13 +234,13 @@ def parse_cache(value: Any, where: Where) -> tuple[Cache, ...]:
             ) from None
         caches.append(
             Cache(
-                paths=_globs(item.get("paths")),
+                paths=string_list(item.get("paths")),
                 key=str(key),
                 key_files=key_files,
                 key_prefix=prefix,
                 policy=policy,
                 when=_when(item.get("when"), where, "cache"),
-                fallback_keys=_globs(item.get("fallback_keys")),
+                fallback_keys=string_list(item.get("fallback_keys")),
                 untracked=bool(item.get("untracked", False)),
             )
         )
@@ -255,7 +257,7 @@ def parse_image(value: Any, where: Where) -> Image | None:
         return Image(
             str(value["name"]),
             entrypoint=tuple(entry) if isinstance(entry, list) else None,
-            pull_policy=_globs(value.get("pull_policy")),
+            pull_policy=string_list(value.get("pull_policy")),
         )
     raise where.error("image must be a name or a mapping with name")
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from opsforge.pipelines.errors import PipelineError
+from opsforge.pipelines.gitlab.keywords import string_list
 from opsforge.pipelines.gitlab.loader import SHELL, GitLabLoader
 from opsforge.pipelines.gitlab.yamlsource import YMap, loc
 from opsforge.pipelines.model import Job, Step, Variable
@@ -116,8 +117,8 @@ class NativeLoader(GitLabLoader):
             job,
             variables=variables,
             steps=steps,
-            inputs=_strings(definition.get("inputs")),
-            cache_dirs=_strings(definition.get("cache_dirs")),
+            inputs=string_list(definition.get("inputs")),
+            cache_dirs=string_list(definition.get("cache_dirs")),
             host=str(host) if host else None,
             executor=str(executor) if executor else ("ssh" if host else None),
         )
@@ -150,11 +151,3 @@ class NativeLoader(GitLabLoader):
                 )
             steps.append(Step(kind=kind, name=kind, params=dict(params or {}), source=source))
         return steps
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(str(v) for v in value)
