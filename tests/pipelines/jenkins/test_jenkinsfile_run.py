@@ -73,3 +73,30 @@ pipeline {{
     assert times["build"] < times["lint"]
     assert max(times["unit"], times["lint"]) < min(times["py-3.11"], times["py-3.12"])
     assert times["post-always"] > times["py-3.12"]
+
+
+def test_stash_and_unstash_hand_files_between_stages(repo: Path) -> None:
+    (repo / "Jenkinsfile").write_text("""\
+pipeline {
+    agent any
+    stages {
+        stage('Build') {
+            steps {
+                sh 'mkdir -p dist && echo built > dist/app.txt && echo log > dist/x.log'
+                stash name: 'app', includes: 'dist/**', excludes: '**/*.log'
+            }
+        }
+        stage('Test') {
+            steps {
+                unstash 'app'
+                sh 'cat dist/app.txt && test ! -e dist/x.log'
+            }
+        }
+    }
+}
+""")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "stash")
+    result = run(repo, load(repo, repo / "Jenkinsfile", "jenkins"))
+    assert result.records["Test"].status is JobStatus.SUCCESS, log_of(result.records["Test"])
+    assert "built" in log_of(result.records["Test"])

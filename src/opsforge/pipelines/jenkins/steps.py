@@ -18,6 +18,8 @@ __all__ = ["SUPPORTED_STEPS", "StageSteps", "duration"]
 
 SUPPORTED_STEPS = (
     "sh",
+    "stash",
+    "unstash",
     "echo",
     "junit",
     "archiveArtifacts",
@@ -185,6 +187,36 @@ class StageSteps:
                         kind="checkout",
                         name="checkout scm",
                         source=SourceLocation(self.path, call.line),
+                    )
+                )
+            elif name == "stash":
+                stash_name = str(self.argument(call, "name"))
+                named = dict(call.named)
+                includes = self.value(named["includes"]) if "includes" in named else "**"
+                excludes = self.value(named["excludes"]) if "excludes" in named else ""
+                self.steps.append(
+                    Step(
+                        kind="upload_artifact",
+                        name=f"stash {stash_name}",
+                        working_directory=workdir,
+                        source=SourceLocation(self.path, call.line),
+                        params={
+                            "name": f"stash-{stash_name}",
+                            "path": _globs(includes),
+                            "exclude": _globs(excludes),
+                            "if-no-files-found": "error",
+                        },
+                    )
+                )
+            elif name == "unstash":
+                stash_name = str(self.argument(call, "name"))
+                self.steps.append(
+                    Step(
+                        kind="download_artifact",
+                        name=f"unstash {stash_name}",
+                        working_directory=workdir,
+                        source=SourceLocation(self.path, call.line),
+                        params={"name": f"stash-{stash_name}", "path": "."},
                     )
                 )
             elif name in ("timeout", "retry", "dir", "withEnv"):
