@@ -116,12 +116,16 @@ def test_exported_files_run_and_hand_artifacts_on(repo: Path, target: str) -> No
     assert "deploy demo" in logs
 
 
-def test_exported_jenkinsfile_runs(repo: Path) -> None:
-    text = NATIVE.replace("    - cat dist/app.txt\n", "")
-    path, _ = _export(repo, load(repo, _native(repo, text), "native"), "jenkins")
+def test_exported_jenkinsfile_runs_and_stashes_artifacts(repo: Path) -> None:
+    path, _ = _export(repo, load(repo, _native(repo, NATIVE), "native"), "jenkins")
+    text = path.read_text()
+    assert "stash name: 'build', includes: 'dist/**'" in text
+    assert "unstash 'build'" in text
     result = run(repo, load(repo, path, "jenkins"))
     assert {r.status for r in result.records.values()} == {JobStatus.SUCCESS}
-    assert "unit on 3.12" in "".join(log_of(r) for r in result.records.values())
+    logs = "".join(log_of(r) for r in result.records.values())
+    assert "unit on 3.12" in logs
+    assert logs.count("demo built") == 2
 
 
 def test_unknown_target(repo: Path) -> None:

@@ -8,12 +8,15 @@ part of the jobs before it now waits for all of them (named in a warning)."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
+from pathlib import Path
 
 from opsforge.pipelines.export.graph import (
     Group,
     after_script,
     effective_needs,
     groups,
+    identifier,
     levels,
     script,
     user_variables,
@@ -30,19 +33,79 @@ def _q(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _steps(job: Job, indent: str) -> list[str]:
-    lines = [f"{indent}sh {_q(cmd)}" for cmd in script(job)] or [f"{indent}echo 'nothing to do'"]
+def _stash_names(group: Group) -> list[str]:
+    """The stash each cell of ``group`` leaves (its artifacts for later stages)."""
+    base = identifier(group.name)
+    return (
+        [base + "".join(f"-{v}" for v in cell.values()) for cell in group.cells]
+        if (group.is_matrix)
+        else [base]
+    )
+
+
+def _stash_expr(group: Group) -> str:
+    """The stash name as the stage writes it (a GString over the axes for a matrix)."""
+    if not group.is_matrix:
+        return _q(identifier(group.name))
+    return '"' + identifier(group.name) + "".join(f"-${{{a}}}" for a in group.axes) + '"'
+
+
+def _steps(job: Job, indent: str, ctx: _Context) -> list[str]:
+    lines = [f"{indent}unstash {_q(name)}" for name in ctx.unstash.get(job.name, ())]
+    lines += [f"{indent}sh {_q(cmd)}" for cmd in script(job)]
+    if not lines:
+        lines.append(f"{indent}echo 'nothing to do'")
     if job.artifacts is not None:
         if job.artifacts.paths:
-            lines.append(
-                f"{indent}archiveArtifacts artifacts: {_q(', '.join(job.artifacts.paths))}"
-            )
+            paths = _q(", ".join(job.artifacts.paths))
+            if job.name in ctx.stash:
+                lines.append(
+                    f"{indent}stash name: {ctx.stash[job.name]}, includes: "
+                    f"{_q(','.join(_ant(p) for p in job.artifacts.paths))}"
+                )
+            lines.append(f"{indent}archiveArtifacts artifacts: {paths}")
         for report in job.artifacts.reports.get("junit", ()):
             lines.append(f"{indent}junit {_q(report)}")
     return lines
 
 
-def _stage_body(job: Job, indent: str, warnings: list[str]) -> list[str]:
+def _ant(path: str) -> str:
+    """An Ant pattern for an artifact path: a directory means everything below it."""
+    return (
+        path
+        if any(c in path for c in "*?") or "." in Path(path).name
+        else (path.rstrip("/") + "/**")
+    )
+
+
+@dataclass
+class _Context:
+    """Stashes: who leaves one (job -> name expression) and who takes which."""
+
+    stash: dict[str, str]
+    unstash: dict[str, list[str]]
+
+
+def _context(pipeline: Pipeline, all_groups: list[Group]) -> _Context:
+    by_name = {g.name: g for g in all_groups}
+    ctx = _Context({}, {})
+    for group in all_groups:
+        if group.first.artifacts is not None and group.first.artifacts.paths:
+            for job in group.jobs:
+                ctx.stash[job.name] = _stash_expr(group)
+    for group in all_groups:
+        wanted = [
+            n
+            for need in group.needs
+            if by_name[need].first.name in ctx.stash
+            for n in _stash_names(by_name[need])
+        ]
+        for job in group.jobs:
+            ctx.unstash[job.name] = wanted
+    return ctx
+
+
+def _stage_body(job: Job, indent: str, warnings: list[str], ctx: _Context) -> list[str]:
     out: list[str] = []
     if job.image is not None:
         out.append(f"{indent}agent {{ docker {{ image {_q(job.image.name)} }} }}")
@@ -65,7 +128,7 @@ def _stage_body(job: Job, indent: str, warnings: list[str]) -> list[str]:
     if job.allow_failure.allowed:
         warnings.append(f"{job.name}: allow_failure has no declarative equivalent; left out")
     out.append(f"{indent}steps {{")
-    out += _steps(job, indent + "    ")
+    out += _steps(job, indent + "    ", ctx)
     out.append(f"{indent}}}")
     if after := after_script(job):
         out.append(f"{indent}post {{ always {{")
@@ -74,7 +137,7 @@ def _stage_body(job: Job, indent: str, warnings: list[str]) -> list[str]:
     return out
 
 
-def _matrix(group: Group, indent: str, warnings: list[str]) -> list[str]:
+def _matrix(group: Group, indent: str, warnings: list[str], ctx: _Context) -> list[str]:
     axes = group.axes
     values = {a: list(dict.fromkeys(c[a] for c in group.cells)) for a in axes}
     present = {tuple(c[a] for a in axes) for c in group.cells}
@@ -97,23 +160,24 @@ def _matrix(group: Group, indent: str, warnings: list[str]) -> list[str]:
             out.append(f"{indent}            exclude {{ {axes_text} }}")
         out.append(f"{indent}        }}")
     out += [f"{indent}        stages {{", f"{indent}            stage({_q(group.name)}) {{"]
-    out += _stage_body(group.first, indent + "                ", warnings)
+    out += _stage_body(group.first, indent + "                ", warnings, ctx)
     out += [f"{indent}            }}", f"{indent}        }}", f"{indent}    }}", f"{indent}}}"]
     return out
 
 
-def _stage(group: Group, indent: str, warnings: list[str]) -> list[str]:
+def _stage(group: Group, indent: str, warnings: list[str], ctx: _Context) -> list[str]:
     if group.is_matrix:
-        return _matrix(group, indent, warnings)
+        return _matrix(group, indent, warnings, ctx)
     return [
         f"{indent}stage({_q(group.name)}) {{",
-        *_stage_body(group.first, indent + "    ", warnings),
+        *_stage_body(group.first, indent + "    ", warnings, ctx),
         f"{indent}}}",
     ]
 
 
 def to_jenkins(pipeline: Pipeline, warnings: list[str]) -> str:
     all_groups = groups(pipeline)
+    ctx = _context(pipeline, all_groups)
     owner = {job.name: g for g in all_groups for job in g.jobs}
     post = [g for g in all_groups if g.first.when in (When.ALWAYS, When.ON_FAILURE)]
     needs = effective_needs(pipeline)
@@ -144,12 +208,12 @@ def to_jenkins(pipeline: Pipeline, warnings: list[str]) -> str:
                     f"(also {', '.join(sorted(extra))})"
                 )
         if len(chosen) == 1:
-            lines += _stage(chosen[0], "        ", warnings)
+            lines += _stage(chosen[0], "        ", warnings, ctx)
         elif chosen:
             lines.append(f"        stage({_q(f'parallel {index + 1}')}) {{")
             lines.append("            parallel {")
             for group in chosen:
-                lines += _stage(group, "                ", warnings)
+                lines += _stage(group, "                ", warnings, ctx)
             lines += ["            }", "        }"]
         before |= {job.name for g in chosen for job in g.jobs}
     lines.append("    }")
@@ -160,7 +224,7 @@ def to_jenkins(pipeline: Pipeline, warnings: list[str]) -> str:
             if chosen:
                 lines.append(f"        {block} {{")
                 for group in chosen:
-                    lines += _steps(group.first, "            ")
+                    lines += _steps(group.first, "            ", ctx)
                 lines.append("        }")
         lines.append("    }")
     lines.append("}")
