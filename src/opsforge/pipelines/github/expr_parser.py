@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from opsforge.pipelines.github.cursor import TokenCursor
 from opsforge.pipelines.github.expr_lexer import LexError, Token, TokenKind, tokenize
 
 __all__ = [
@@ -131,32 +132,16 @@ Node = Literal | ContextRef | Member | Index | Filter | Not | Binary | Logical |
 _MAX_DEPTH = 50
 
 
-class _Parser:
+class _Parser(TokenCursor[Token]):
+    OPERATOR = TokenKind.OP
+
     def __init__(self, text: str, contexts: Collection[str]) -> None:
         try:
-            self.tokens = tokenize(text)
+            super().__init__(tokenize(text))
         except LexError as exc:
             raise ParseError(str(exc), exc.pos) from None
-        self.i = 0
         self.contexts = {c.lower() for c in contexts}
         self.depth = 0
-
-    @property
-    def tok(self) -> Token:
-        return self.tokens[self.i]
-
-    def take(self) -> Token:
-        tok = self.tokens[self.i]
-        self.i += 1
-        return tok
-
-    def is_op(self, *ops: str) -> bool:
-        return self.tok.kind is TokenKind.OP and self.tok.text in ops
-
-    def expect(self, op: str) -> Token:
-        if not self.is_op(op):
-            raise self.unexpected(f"expected '{op}'")
-        return self.take()
 
     def unexpected(self, why: str = "") -> ParseError:
         tok = self.tok
@@ -177,7 +162,7 @@ class _Parser:
     def logical(self, op: str) -> Node:
         sub = self.logical_and if op == "||" else self.equality
         node = sub()
-        while self.is_op(op):
+        while self.at(op):
             self.take()
             node = Logical(op, node, sub())
         return node
@@ -187,29 +172,29 @@ class _Parser:
 
     def equality(self) -> Node:
         node = self.comparison()
-        while self.is_op("==", "!="):
+        while self.at("==", "!="):
             op = self.take().text
             node = Binary(op, node, self.comparison())
         return node
 
     def comparison(self) -> Node:
         node = self.unary()
-        while self.is_op("<", "<=", ">", ">="):
+        while self.at("<", "<=", ">", ">="):
             op = self.take().text
             node = Binary(op, node, self.unary())
         return node
 
     def unary(self) -> Node:
-        if self.is_op("!"):
+        if self.at("!"):
             self.take()
             return Not(self.unary())
         return self.postfix(self.primary())
 
     def postfix(self, node: Node) -> Node:
         while True:
-            if self.is_op("."):
+            if self.at("."):
                 self.take()
-                if self.is_op("*"):
+                if self.at("*"):
                     self.take()
                     node = Filter(node)
                 elif self.tok.kind in (
@@ -221,9 +206,9 @@ class _Parser:
                     node = Member(node, self.take().text)
                 else:
                     raise self.unexpected("expected a property name or '*' after '.'")
-            elif self.is_op("["):
+            elif self.at("["):
                 self.take()
-                if self.is_op("*"):
+                if self.at("*"):
                     self.take()
                     node = Filter(node)
                 else:
@@ -251,14 +236,14 @@ class _Parser:
         if tok.kind is TokenKind.NULL:
             self.take()
             return Literal(None)
-        if self.is_op("("):
+        if self.at("("):
             self.take()
             node = self.nested()
             self.expect(")")
             return node
         if tok.kind is TokenKind.IDENT:
             self.take()
-            if self.is_op("("):
+            if self.at("("):
                 return self.call(tok)
             name = tok.text.lower()
             if name not in self.contexts:
@@ -274,9 +259,9 @@ class _Parser:
             raise ParseError(f"unrecognized function: '{name_tok.text}'", name_tok.pos)
         self.expect("(")
         args: list[Node] = []
-        if not self.is_op(")"):
+        if not self.at(")"):
             args.append(self.nested())
-            while self.is_op(","):
+            while self.at(","):
                 self.take()
                 args.append(self.nested())
         self.expect(")")

@@ -9,8 +9,9 @@ Groovy code is not run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from opsforge.pipelines.github.cursor import TokenCursor
 from opsforge.pipelines.jenkins.lexer import JenkinsSyntaxError, Tok, Token, tokenize
 
 __all__ = [
@@ -126,28 +127,12 @@ _BINARY = (("||",), ("&&",), ("==", "!=", "=~", "==~"), ("<", "<=", ">", ">="))
 _CALL_END = ("\n", ";", "}")
 
 
-@dataclass
-class _Parser:
-    tokens: list[Token]
-    i: int = 0
-    depth: int = field(default=0)
+class _Parser(TokenCursor[Token]):
+    OPERATOR = Tok.PUNCT
 
-    @property
-    def tok(self) -> Token:
-        return self.tokens[self.i]
-
-    def take(self) -> Token:
-        tok = self.tokens[self.i]
-        self.i += 1
-        return tok
-
-    def at(self, *texts: str) -> bool:
-        return self.tok.kind is Tok.PUNCT and self.tok.text in texts
-
-    def expect(self, text: str) -> Token:
-        if not self.at(text):
-            raise self.unexpected(f"expected '{text}'")
-        return self.take()
+    def __init__(self, tokens: list[Token]) -> None:
+        super().__init__(tokens)
+        self.depth = 0
 
     def unexpected(self, why: str = "") -> JenkinsSyntaxError:
         tok = self.tok
