@@ -80,7 +80,7 @@ def test_workspace_cache_and_matrix(repo: Path) -> None:
         "approve": JobStatus.MANUAL,
     }
     build_log = log_of(first.records["build"])
-    assert "deps from cache" not in build_log
+    assert "deps from cache: fresh" not in build_log
     for name in ("test-1", "test-2"):
         assert "built fancy on main" in log_of(first.records[name])
         assert len(first.records[name].junit_reports) == 1

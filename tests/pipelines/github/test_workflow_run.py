@@ -40,7 +40,8 @@ jobs:
         os: [ubuntu-latest, macos-latest]
         py: ['3.11', '3.12']
     steps:
-      - run: >-
+      - name: test on ${{{{ matrix.py }}}}
+        run: >-
           echo "start test $(date +%s%N) ${{{{ matrix.os }}}}/${{{{ matrix.py }}}}
           v=${{{{ needs.build.outputs.version }}}}" >> "$TRACE"
 """,
@@ -61,6 +62,7 @@ jobs:
     assert all(int(e[2]) > build_end for e in tests)
     assert all(e[4] == "v=1.2.1" for e in tests)
     assert result.records["build"].outputs == {"version": "1.2.1"}
+    assert "$ test on 3.12" in log_of(result.records["test (ubuntu-latest, 3.12)"])
 
 
 def test_env_path_output_and_summary_files_between_steps(repo: Path) -> None:

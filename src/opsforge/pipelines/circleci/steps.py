@@ -162,6 +162,7 @@ class JobSteps:
                 working_directory=_workdir(spec.get("working_directory")),
                 source=where,
                 id=f"step{len(self.steps) + 1}",
+                echo=True,
             )
         )
 

@@ -97,7 +97,7 @@ def action_steps(
         scope = scope_maker(view, {})
         return {k: to_string(t.render(scope)) for k, t in with_t.items()}
 
-    base = Step(name=label, id=full_id, source=location(raw), params={"uses": uses})
+    base = Step(name=label, id=full_id, source=location(raw), params={"uses": uses}, echo=True)
     if key == "actions/checkout":
         return [replace(base, kind="checkout")]
     if key == "actions/setup-python":

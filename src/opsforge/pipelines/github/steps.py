@@ -188,8 +188,10 @@ class StepBuilder:
             env={k: t.source for k, t in env.items()},
             working_directory=to_string(workdir) if workdir else None,
             source=location(raw),
+            echo=True,
         )
         limits = self.limits(raw)
+        name_t = compile_template(name, self.where(raw, "name")) if "${{" in name else None
 
         def prepare(view: RuntimeView) -> Step:
             env_values = self.render_env(env, scope_maker(view, {}))
@@ -203,6 +205,7 @@ class StepBuilder:
             timeout, continue_on_error = limits(scope)
             return replace(
                 static,
+                name=to_string(name_t.render(scope)) if name_t else static.name,
                 run=to_string(run.render(scope)),
                 env=self.runtime_env(view, env_values),
                 working_directory=to_string(workdir_t.render(scope)) if workdir_t else None,
