@@ -13,9 +13,9 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from opsforge.cli.ci_annotations import CIAnnotator
 from opsforge.cli.console import err_console
 from opsforge.cli.interrupts import SignalInterrupts
+from opsforge.cli.main import LazyGroup
 from opsforge.cli.render import JsonLinesRenderer
 from opsforge.cli.render_pipeline import (
     JobLogRenderer,
@@ -184,7 +184,11 @@ def _load(
     return pipeline, plan_pipeline(pipeline, requested, manual), options
 
 
-@click.group("pipeline")
+@click.group(
+    "pipeline",
+    cls=LazyGroup,
+    lazy={"export": "opsforge.cli.pipeline_export_cmd:export_command"},
+)
 def pipeline_group() -> None:
     """Run CI/CD pipelines locally: opsforge's own, GitLab CI and more (see docs/pipelines.md).
 
@@ -310,6 +314,8 @@ def run_command(
     else:
         subscribers.append(JobLogRenderer([p.name for p in plan.running]))
     secret_values = [s.reveal() for s in options.secrets.values()]
+    from opsforge.cli.ci_annotations import CIAnnotator  # only runs need it (import cost)
+
     annotator = CIAnnotator.detect([*pipeline.secrets(), *secret_values])
     if annotator is not None and output != "json":
         subscribers.append(annotator)
@@ -369,8 +375,3 @@ def explain_command(job: str, file: str | None, **kw: Any) -> None:
     _, plan, _ = _load((file,) if file else (), kw)
     if not print_explain(plan, job):
         raise UsageError(f"no job named {job!r} in {plan.pipeline.source.path}")
-
-
-from opsforge.cli.pipeline_export_cmd import export_command  # noqa: E402  (uses the helpers above)
-
-pipeline_group.add_command(export_command)
