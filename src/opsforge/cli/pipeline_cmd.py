@@ -16,7 +16,6 @@ from rich.markup import escape
 from opsforge.cli.console import err_console
 from opsforge.cli.interrupts import SignalInterrupts
 from opsforge.cli.main import LazyGroup
-from opsforge.cli.render import JsonLinesRenderer
 from opsforge.cli.render_pipeline import (
     JobLogRenderer,
     print_explain,
@@ -310,6 +309,8 @@ def run_command(
         return
     subscribers: list[Callable[[Event], None]] = []
     if output == "json":
+        from opsforge.cli.render import JsonLinesRenderer  # rich.progress & co: json only
+
         subscribers.append(JsonLinesRenderer())
     else:
         subscribers.append(JobLogRenderer([p.name for p in plan.running]))
