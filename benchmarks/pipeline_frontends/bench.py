@@ -28,21 +28,36 @@ def gitlab() -> str:
 
 
 def github() -> str:
-    out = ["on: push", "jobs:", "  first:", "    runs-on: ubuntu-latest",
-           "    steps: [{run: echo first}]"]
+    out = [
+        "on: push",
+        "jobs:",
+        "  first:",
+        "    runs-on: ubuntu-latest",
+        "    steps: [{run: echo first}]",
+    ]
     for i in range(WIDTH):
-        out += [f"  mid{i}:", "    needs: first", "    runs-on: ubuntu-latest",
-                f"    steps: [{{run: echo mid {i}}}]"]
-    out += ["  last:", f"    needs: [{', '.join(f'mid{i}' for i in range(WIDTH))}]",
-            "    runs-on: ubuntu-latest", "    steps: [{run: echo last}]"]
+        out += [
+            f"  mid{i}:",
+            "    needs: first",
+            "    runs-on: ubuntu-latest",
+            f"    steps: [{{run: echo mid {i}}}]",
+        ]
+    out += [
+        "  last:",
+        f"    needs: [{', '.join(f'mid{i}' for i in range(WIDTH))}]",
+        "    runs-on: ubuntu-latest",
+        "    steps: [{run: echo last}]",
+    ]
     return "\n".join(out) + "\n"
 
 
 def circleci() -> str:
     out = ["version: 2.1", "jobs:"]
     names = ["first", *(f"mid{i}" for i in range(WIDTH)), "last"]
-    out += [f"  {n}: {{docker: [{{image: cimg/base:current}}], steps: [{{run: echo {n}}}]}}"
-            for n in names]
+    out += [
+        f"  {n}: {{docker: [{{image: cimg/base:current}}], steps: [{{run: echo {n}}}]}}"
+        for n in names
+    ]
     out += ["workflows:", "  main:", "    jobs:", "      - first"]
     out += [f"      - mid{i}: {{requires: [first]}}" for i in range(WIDTH)]
     out.append(f"      - last: {{requires: [{', '.join(f'mid{i}' for i in range(WIDTH))}]}}")
@@ -50,25 +65,36 @@ def circleci() -> str:
 
 
 def jenkins() -> str:
-    mids = "\n".join(f"        stage('mid{i}') {{ steps {{ sh 'echo mid {i}' }} }}"
-                     for i in range(WIDTH))
-    return ("pipeline {\n  agent any\n  stages {\n"
-            "    stage('first') { steps { sh 'echo first' } }\n"
-            f"    stage('fan') {{\n      parallel {{\n{mids}\n      }}\n    }}\n"
-            "    stage('last') { steps { sh 'echo last' } }\n  }\n}\n")
+    mids = "\n".join(
+        f"        stage('mid{i}') {{ steps {{ sh 'echo mid {i}' }} }}" for i in range(WIDTH)
+    )
+    return (
+        "pipeline {\n  agent any\n  stages {\n"
+        "    stage('first') { steps { sh 'echo first' } }\n"
+        f"    stage('fan') {{\n      parallel {{\n{mids}\n      }}\n    }}\n"
+        "    stage('last') { steps { sh 'echo last' } }\n  }\n}\n"
+    )
 
 
-CASES = {"gitlab": (".gitlab-ci.yml", gitlab), "github": (".github/workflows/ci.yml", github),
-         "circleci": (".circleci/config.yml", circleci), "jenkins": ("Jenkinsfile", jenkins)}
+CASES = {
+    "gitlab": (".gitlab-ci.yml", gitlab),
+    "github": (".github/workflows/ci.yml", github),
+    "circleci": (".circleci/config.yml", circleci),
+    "jenkins": ("Jenkinsfile", jenkins),
+}
 
 
 def project(root: Path, name: str, text: str) -> Path:
     path = root / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
-    env = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@example.invalid",
-           "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@example.invalid",
-           "PATH": "/usr/bin:/bin"}
+    env = {
+        "GIT_AUTHOR_NAME": "b",
+        "GIT_AUTHOR_EMAIL": "b@example.invalid",
+        "GIT_COMMITTER_NAME": "b",
+        "GIT_COMMITTER_EMAIL": "b@example.invalid",
+        "PATH": "/usr/bin:/bin",
+    }
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "b"]):
         subprocess.run(["git", *args], cwd=root, check=True, env=env)
     return path
@@ -78,8 +104,13 @@ def median_run(root: Path, path: Path, *extra: str) -> float:
     times = []
     for _ in range(RUNS):
         start = time.perf_counter()
-        done = subprocess.run([OPSFORGE, "pipeline", "run", str(path), *extra], cwd=root,
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [OPSFORGE, "pipeline", "run", str(path), *extra],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         times.append(time.perf_counter() - start)
         if done.returncode != 0:
             raise SystemExit(f"{path}: exit {done.returncode}\n{done.stderr[-2000:]}")
@@ -98,8 +129,14 @@ def main() -> None:
                 pipeline = frontend(fmt).load(path, LoadOptions(root=root))
                 loads.append(time.perf_counter() - start)
             assert len(pipeline.jobs) == WIDTH + 2, (fmt, len(pipeline.jobs))
-            rows.append((fmt, statistics.median(loads), median_run(root, path, "--in-place"),
-                         median_run(root, path)))
+            rows.append(
+                (
+                    fmt,
+                    statistics.median(loads),
+                    median_run(root, path, "--in-place"),
+                    median_run(root, path),
+                )
+            )
     print(f"1 -> {WIDTH} -> 1 jobs, median of {RUNS} runs\n")
     print("| format | load into the model | run in place | run isolated |")
     print("|---|---|---|---|")
