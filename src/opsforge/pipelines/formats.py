@@ -8,7 +8,8 @@ the entry-point group ``opsforge.pipeline_formats`` as ``name = "module:FRONTEND
 so an uninstalled checkout works).
 
 Auto-detection (``opsforge pipeline run`` without FILE) looks in the project root
-for each front-end's default paths in ``order``: the native ``opsforge-pipeline.yml``
+for each front-end's default paths, the built-ins first in this order (third-party
+formats after them, by ``order``): the native ``opsforge-pipeline.yml``
 (or ``opsforge_pipeline.py``), ``.gitlab-ci.yml``, ``.github/workflows/*.yml``,
 ``.circleci/config.yml``, ``Jenkinsfile``; the first existing file wins. A FILE given
 explicitly is offered to each front-end's ``detect`` in the same order.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,6 +91,11 @@ class Frontend:
     description: str = ""
 
 
+def _target(name: str) -> str | None:
+    """Where format ``name`` lives; built-ins without scanning the installed packages."""
+    return _BUILTINS.get(name) or _entry_points().get(name)
+
+
 @functools.cache
 def _entry_points() -> dict[str, str]:
     from importlib.metadata import entry_points  # slow to import; only when a format is needed
@@ -106,7 +112,7 @@ def available_formats() -> list[str]:
 @functools.cache
 def frontend(name: str) -> Frontend:
     """The front-end registered as ``name``; :class:`UsageError` when unknown."""
-    target = _entry_points().get(name)
+    target = _target(name)
     if target is None:
         raise UsageError(
             f"unknown pipeline format {name!r}; available: {', '.join(available_formats())}"
@@ -123,19 +129,33 @@ def frontend(name: str) -> Frontend:
 
 def frontends() -> list[Frontend]:
     """Every loadable front-end, in auto-detection order."""
-    found = []
-    for name in _entry_points():
+    return list(_in_order())
+
+
+def _in_order() -> Iterator[Frontend]:
+    """The built-ins in their order, imported one at a time as detection needs them
+    (so running a .gitlab-ci.yml never imports the GitHub front-end); then the other
+    installed formats, by their ``order``."""
+    for name in _BUILTINS:
         try:
-            found.append(frontend(name))
+            yield frontend(name)
         except UsageError:
             continue
-    return sorted(found, key=lambda f: (f.order, f.name))
+    others = []
+    for name in _entry_points():
+        if name in _BUILTINS:
+            continue
+        try:
+            others.append(frontend(name))
+        except UsageError:
+            continue
+    yield from sorted(others, key=lambda f: (f.order, f.name))
 
 
 def find_pipeline_file(root: Path) -> tuple[Path, Frontend]:
     """The first pipeline file under ``root`` in detection order; UsageError if none."""
     looked: list[str] = []
-    for fe in frontends():
+    for fe in _in_order():
         for pattern in fe.default_paths:
             looked.append(pattern)
             for candidate in sorted(root.glob(pattern)):
@@ -148,7 +168,7 @@ def find_pipeline_file(root: Path) -> tuple[Path, Frontend]:
 
 def detect_format(path: Path) -> Frontend:
     """The front-end for ``path`` (first whose ``detect`` says yes); UsageError if none."""
-    for fe in frontends():
+    for fe in _in_order():
         if fe.detect(path):
             return fe
     raise UsageError(

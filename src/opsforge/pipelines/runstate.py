@@ -7,6 +7,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,12 +51,17 @@ class RunSettings:
 KEEP_RUNS = 20
 
 
-def _prune(runs: Path, keep: int) -> None:
+def _old_runs(runs: Path, keep: int) -> list[Path]:
+    """The run directories beyond the newest ``keep`` (run ids sort by time)."""
     if not runs.is_dir():
-        return
-    names = sorted(p.name for p in runs.iterdir() if p.is_dir())  # run ids sort by time
-    for name in names[: max(0, len(names) - keep)]:
-        shutil.rmtree(runs / name, ignore_errors=True)
+        return []
+    names = sorted(p.name for p in runs.iterdir() if p.is_dir())
+    return [runs / name for name in names[: max(0, len(names) - keep)]]
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 class RunState:
@@ -72,8 +78,12 @@ class RunState:
         self.run_dir = settings.run_dir or runtime / "runs" / run_id
         self.cache_dir = settings.cache_dir or runtime / "cache"
         self.uptodate_dir = settings.uptodate_dir or runtime / "uptodate"
-        if settings.run_dir is None:
-            _prune(runtime / "runs", KEEP_RUNS - 1)
+        self._pruner: threading.Thread | None = None
+        if settings.run_dir is None:  # old runs go while this one works (joined in close)
+            old = _old_runs(runtime / "runs", KEEP_RUNS - 1)
+            if old:
+                self._pruner = threading.Thread(target=_remove, args=(old,), daemon=True)
+                self._pruner.start()
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if settings.run_dir is None and not (runtime / ".gitignore").exists():
             (runtime / ".gitignore").write_text("# opsforge runs, caches and records\n*\n")
@@ -111,6 +121,8 @@ class RunState:
     async def close(self) -> None:
         if self._pool is not None:
             await self._pool.close_all()
+        if self._pruner is not None:
+            await asyncio.to_thread(self._pruner.join)
 
     @contextlib.asynccontextmanager
     async def resource_group(self, name: str, note: Callable[[str], None]) -> AsyncIterator[None]:
