@@ -16,6 +16,9 @@ if [ "$(id -u)" = 0 ]; then
   command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need_apt+=(iproute2)
   # systemd test hosts boot the rootfs's systemd in a container
   command -v systemd-nspawn >/dev/null 2>&1 || need_apt+=(systemd-container)
+  # pipeline docker executor tests (tests/pipelines): a private dockerd + a busybox image
+  command -v dockerd >/dev/null 2>&1 || [ -x /usr/sbin/dockerd ] || need_apt+=(docker.io)
+  dpkg -s busybox-static >/dev/null 2>&1 || need_apt+=(busybox-static)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

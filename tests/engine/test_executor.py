@@ -159,6 +159,19 @@ def test_failed_dependency_skips_dependents(execute: Runner) -> None:
     assert "b" not in {e.step_id for e in run.of(StepStarted)}
 
 
+def test_after_failures_step_runs_after_a_failed_or_skipped_dependency(execute: Runner) -> None:
+    run = execute(
+        [
+            Step("a", "h1", raiser(CommandFailed("exit 1", FAILED_RESULT))),
+            Step("b", "h1", sleeper(), deps=("a",)),
+            Step("c", "h1", sleeper(), deps=("a", "b"), after_failures=True),
+        ]
+    )
+    assert run.status("b") == "skipped"
+    assert run.status("c") == "ok"
+    assert "c" in {e.step_id for e in run.of(StepStarted)}
+
+
 def test_action_skipped_does_not_block_dependents(execute: Runner) -> None:
     async def nothing_to_do(ctx: StepContext) -> StepOutcome:
         return StepOutcome(HostStatus.SKIPPED, message="already there")

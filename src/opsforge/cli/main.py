@@ -64,6 +64,7 @@ SUBCOMMANDS = {
     "inventory": "opsforge.cli.inventory_cmd:inventory_group",
     "lab": "opsforge.cli.lab_cmd:lab_group",
     "runs": "opsforge.cli.runs_cmd:runs_group",
+    "pipeline": "opsforge.cli.pipeline_cmd:pipeline_group",
     "completion": "opsforge.cli.completion:completion_command",
 }
 
@@ -115,6 +116,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except OpsforgeError as exc:
         err_console.print(Text.assemble(("error: ", "bold red"), str(exc)))
+        from opsforge.cli.ci_annotations import annotate_error  # only on errors: fast start
+
+        annotate_error(exc)
         sys.exit(_exit_code_for(exc))
     except KeyboardInterrupt:
         err_console.print("[red]interrupted[/red]")

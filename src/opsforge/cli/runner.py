@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Protocol
@@ -13,6 +12,7 @@ from rich.markup import escape
 from opsforge.adhoc import Task
 from opsforge.adhoc import build_plan as build_fanout_plan
 from opsforge.cli.console import err_console
+from opsforge.cli.interrupts import SignalInterrupts
 from opsforge.cli.render import JsonLinesRenderer
 from opsforge.cli.targets import Targets
 from opsforge.connectors.pool import ConnectionPool
@@ -59,26 +59,8 @@ async def _run(
     subscribers: list[Callable[[Event], None]],
     run: RunFunc | None = None,
 ) -> tuple[RunSummary, dict[str, HostOutcome]]:
-    loop = asyncio.get_running_loop()
     pool = ConnectionPool(targets.connect)
-    presses = 0
-
-    def hook(executor: Executor) -> None:
-        def interrupt() -> None:
-            nonlocal presses
-            presses += 1
-            if presses == 1:
-                err_console.print(
-                    "[yellow]interrupt: stopping running commands "
-                    "(press Ctrl-C again to quit at once)[/yellow]"
-                )
-                executor.cancel()
-            else:
-                raise KeyboardInterrupt
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, interrupt)
-
+    hook = SignalInterrupts("stopping running commands")
     fanout = targets.fanout
     try:
         if run is not None:
@@ -94,8 +76,7 @@ async def _run(
             executor_hook=hook,
         )
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+        hook.remove()
         await pool.close_all()
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from opsforge.connectors.base import Connector, OutputCallback
-from opsforge.connectors.execution import Process, execute
+from opsforge.connectors.execution import Process, StartProcess, execute
 from opsforge.connectors.transfer import (
     atomic_local_write,
     iter_source,
@@ -26,7 +26,7 @@ from opsforge.connectors.transfer import (
 from opsforge.errors import TransferError
 from opsforge.types import Become, Result
 
-__all__ = ["LocalConnector"]
+__all__ = ["LocalConnector", "local_starter"]
 
 _COPY_CHUNK = 1024 * 1024
 
@@ -65,7 +65,7 @@ class _Child:
                 self._proc.kill()
 
 
-async def _start(command: str) -> Process:
+async def _start(command: str, env: Mapping[str, str] | None = None) -> Process:
     proc = await asyncio.create_subprocess_exec(
         "/bin/sh",
         "-c",
@@ -74,8 +74,19 @@ async def _start(command: str) -> Process:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,
+        env=env,
     )
     return _Child(proc)
+
+
+def local_starter(env: Mapping[str, str]) -> StartProcess:
+    """A :data:`StartProcess` for :func:`execute` whose processes get exactly ``env``
+    as their environment (values never appear on a command line, unlike ``run(env=)``)."""
+
+    async def start(command: str) -> Process:
+        return await _start(command, env)
+
+    return start
 
 
 class LocalConnector(Connector):

@@ -31,6 +31,11 @@ class Step:
     attempts are made after a failed, timed-out or unreachable attempt, waiting
     ``retry_delay`` seconds, doubled each time (capped, with a little jitter).
     ``timeout`` bounds each attempt.
+
+    ``after_failures``: the step becomes ready once every dep is *done*, whatever
+    its status (failed, skipped), and its action decides what to do (pipelines:
+    ``when: always/on_failure``). Stopping the run (interrupt, fail-fast) still
+    skips it.
     """
 
     id: str
@@ -42,6 +47,7 @@ class Step:
     retry_delay: float = 1.0
     description: str = ""
     tags: frozenset[str] = frozenset()
+    after_failures: bool = False
 
     @property
     def label(self) -> str:

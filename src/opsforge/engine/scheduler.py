@@ -15,7 +15,9 @@ Skip rules, applied as soon as their cause is known:
   step that has not started, in any batch, is SKIPPED with that reason.
 
 A step whose *action* returned SKIPPED counts as success for its dependents;
-only steps the engine skipped block their dependents.
+only steps the engine skipped block their dependents. A step with
+``after_failures`` is released by every dep that ends (except an interrupted one),
+whatever its status; its action decides.
 """
 
 from __future__ import annotations
@@ -226,7 +228,7 @@ class Schedule:
         ok = status.is_success and not track.blocked
         for child_id in self.plan.dependents(track.step.id):
             child = self._tracks[child_id]
-            if ok:
+            if ok or (child.step.after_failures and status is not HostStatus.INTERRUPTED):
                 child.missing -= 1
                 self._maybe_ready(child)
             elif track.blocked:

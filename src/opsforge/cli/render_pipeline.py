@@ -1,0 +1,268 @@
+"""Pipeline renderers: job-prefixed live logs, the recap table, list/graph/explain output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from opsforge.cli.console import err_console, out_console
+from opsforge.engine import Event, StepFinished, StepOutput, StepRetrying, StepStarted
+from opsforge.pipelines.planner import PipelinePlan
+from opsforge.pipelines.records import JobRecord, JobStatus
+from opsforge.pipelines.run import PipelineRun
+
+__all__ = [
+    "JOB_STYLE",
+    "JobLogRenderer",
+    "print_explain",
+    "print_graph",
+    "print_list",
+    "print_recap",
+    "recap_json",
+]
+
+PALETTE = ("cyan", "magenta", "blue", "green", "yellow", "bright_cyan", "bright_magenta")
+JOB_STYLE = {
+    JobStatus.SUCCESS: "green",
+    JobStatus.FAILED: "bold red",
+    JobStatus.TIMED_OUT: "bold red",
+    JobStatus.SKIPPED: "cyan",
+    JobStatus.CACHED: "blue",
+    JobStatus.MANUAL: "yellow",
+    JobStatus.NOT_RUN: "dim",
+    JobStatus.CANCELED: "bold yellow",
+}
+
+
+class JobLogRenderer:
+    """Every output line as ``[job] text`` on stdout as it arrives; job starts and ends on
+    stderr. Colors only on a terminal."""
+
+    def __init__(self, jobs: Sequence[str]) -> None:
+        self.width = min(max((len(j) for j in jobs), default=0), 40)
+        self.color = sys.stdout.isatty()
+        self.err_color = sys.stderr.isatty()
+        self.styles = {job: PALETTE[i % len(PALETTE)] for i, job in enumerate(jobs)}
+
+    def _status(self, text: Text) -> None:
+        """A job start/end line on stderr (plain text when stderr is not a terminal: fast)."""
+        if self.err_color:
+            err_console.print(text)
+        else:
+            sys.stderr.write(text.plain + "\n")
+
+    def _prefix(self, job: str) -> Text:
+        return Text(f"[{job}]".ljust(self.width + 2) + " ", style=self.styles.get(job, ""))
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, StepOutput):
+            style = {"stderr": "red", "opsforge": "dim"}.get(event.stream, "")
+            if self.color:
+                line = self._prefix(event.step_id)
+                line.append(event.text, style=style)
+                out_console.print(line, markup=False, highlight=False)
+            else:
+                sys.stdout.write(f"[{event.step_id}] {event.text}\n")
+                sys.stdout.flush()
+        elif isinstance(event, StepStarted) and event.attempt == 1:
+            self._status(Text.assemble(("▶ ", "dim"), (event.step_id, "bold")))
+        elif isinstance(event, StepRetrying):
+            self._status(
+                Text.assemble(
+                    ("↻ ", "yellow"), (event.step_id, "bold"), f" retrying: {event.reason}"
+                )
+            )
+        elif isinstance(event, StepFinished):
+            status = JobStatus(event.data.get("job_status", "skipped"))
+            extra = " (allowed to fail)" if event.data.get("allowed_failure") else ""
+            message = (
+                f": {event.message}" if event.message and status is not JobStatus.SUCCESS else ""
+            )
+            self._status(
+                Text.assemble(
+                    ("■ ", JOB_STYLE[status]),
+                    (event.step_id, "bold"),
+                    " ",
+                    (status.value + extra, JOB_STYLE[status]),
+                    f" {event.duration:.2f}s" if event.attempts else "",
+                    message,
+                )
+            )
+
+
+def _status_text(record: JobRecord) -> Text:
+    label = record.status.value + (" (allowed)" if record.allowed_failure else "")
+    return Text(label, style=JOB_STYLE[record.status])
+
+
+def print_recap(run: PipelineRun) -> None:
+    table = Table(box=None, pad_edge=False, title=None)
+    for column in ("job", "stage", "status", "time", "tries", "exit", "why / log"):
+        table.add_column(column, no_wrap=column != "why / log", overflow="fold")
+    for record in run.records.values():
+        detail = record.message if record.status is not JobStatus.SUCCESS else ""
+        if record.log_path and (record.status.failed or not detail):
+            detail = (detail + " " if detail else "") + str(record.log_path)
+        table.add_row(
+            Text(record.name),
+            record.stage,
+            _status_text(record),
+            f"{record.duration:.2f}s" if record.attempts else "",
+            str(record.attempts) if record.attempts else "",
+            "" if record.exit_code is None else str(record.exit_code),
+            Text(detail),
+        )
+    err_console.print(table)
+    counts: dict[str, int] = {}
+    for record in run.records.values():
+        key = record.status.value + (" (allowed)" if record.allowed_failure else "")
+        counts[key] = counts.get(key, 0) + 1
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items())
+    style = "bold red" if run.exit_code else "bold green"
+    err_console.print(
+        Text.assemble(
+            ("pipeline ", style),
+            (("failed" if run.exit_code else "passed"), style),
+            f" in {run.summary.duration:.2f}s: {summary} "
+            f"(exit {run.exit_code}; logs in {run.run_dir})",
+        )
+    )
+
+
+def recap_json(run: PipelineRun) -> dict[str, Any]:
+    return {
+        "kind": "pipeline_finished",
+        "run_id": run.run_id,
+        "exit_code": run.exit_code,
+        "run_dir": str(run.run_dir),
+        "jobs": [
+            {
+                "name": r.name,
+                "stage": r.stage,
+                "status": r.status.value,
+                "allowed_failure": r.allowed_failure,
+                "exit_code": r.exit_code,
+                "attempts": r.attempts,
+                "duration": round(r.duration, 3),
+                "message": r.message,
+                "log": str(r.log_path) if r.log_path else None,
+            }
+            for r in run.records.values()
+        ],
+    }
+
+
+def print_list(plan: PipelinePlan, as_json: bool) -> None:
+    if as_json:
+        out_console.print_json(json.dumps(plan.to_dict()))
+        return
+    table = Table(box=None, pad_edge=False)
+    for column in ("job", "stage", "when", "needs", "runs", "why"):
+        table.add_column(column, overflow="fold")
+    for planned in plan.jobs:
+        job = planned.job
+        needs = "(stage order)" if job.needs is None else ", ".join(planned.deps) or "-"
+        table.add_row(
+            Text(planned.name),
+            job.stage,
+            job.when.value,
+            Text(needs),
+            Text("yes" if planned.run else "no", style="green" if planned.run else "yellow"),
+            Text(planned.reason),
+        )
+    for excluded in plan.pipeline.excluded:
+        table.add_row(
+            Text(excluded.name),
+            excluded.stage or "",
+            "",
+            "",
+            Text("excluded", style="dim"),
+            Text(excluded.reason),
+        )
+    out_console.print(table)
+    if not plan.pipeline.runs:
+        out_console.print(Text(f"the pipeline does not run: {plan.pipeline.workflow_reason}"))
+
+
+def _levels(plan: PipelinePlan) -> list[list[str]]:
+    level: dict[str, int] = {}
+    for planned in plan.jobs:  # deps come first in stage order, but needs may point later
+        level[planned.name] = 0
+    changed = True
+    while changed:
+        changed = False
+        for planned in plan.jobs:
+            want = max((level[d] + 1 for d in planned.deps), default=0)
+            if want > level[planned.name]:
+                level[planned.name] = want
+                changed = True
+    rows: list[list[str]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+    for name, depth in level.items():
+        rows[depth].append(name)
+    return rows
+
+
+def print_graph(plan: PipelinePlan, as_json: bool) -> None:
+    if as_json:
+        out_console.print_json(json.dumps(plan.to_dict()))
+        return
+    for depth, names in enumerate(_levels(plan)):
+        out_console.print(Text(f"level {depth}", style="bold"))
+        for name in names:
+            planned = plan[name]
+            marker = (
+                "" if planned.run else f"  ({'manual' if planned.job.is_manual else 'not run'})"
+            )
+            needs = f"  ← {', '.join(planned.deps)}" if planned.deps else ""
+            out_console.print(Text(f"  {name}{needs}{marker}"))
+
+
+def print_explain(plan: PipelinePlan, name: str) -> bool:
+    """Why ``name`` runs or not; False when the pipeline has no such job."""
+    pipeline = plan.pipeline
+    for excluded in pipeline.excluded:
+        if excluded.name == name:
+            where = f" ({excluded.source})" if excluded.source else ""
+            out_console.print(
+                f"{escape(name)}{where}: not in the pipeline: {escape(excluded.reason)}"
+            )
+            return True
+    try:
+        planned = plan[name]
+    except KeyError:
+        return False
+    job = planned.job
+    lines = [
+        f"{name} ({job.source})" if job.source else name,
+        f"  in the pipeline: {job.condition.reason if job.condition else 'yes'}",
+    ]
+    if job.condition and job.condition.expression:
+        lines.append(f"  condition: {job.condition.expression}")
+    lines.append(f"  runs: {'yes' if planned.run else 'no'} ({planned.reason})")
+    lines.append(f"  when: {job.when.value}")
+    if job.needs is None:
+        lines.append(f"  waits for (earlier stages): {', '.join(planned.deps) or 'nothing'}")
+    else:
+        lines.append(f"  needs: {', '.join(planned.deps) or 'nothing (starts at once)'}")
+    if planned.artifacts_from:
+        lines.append(f"  gets artifacts of: {', '.join(planned.artifacts_from)}")
+    if job.matrix:
+        lines.append("  matrix: " + ", ".join(f"{k}={v}" for k, v in job.matrix.items()))
+    if job.allow_failure.allowed:
+        codes = job.allow_failure.exit_codes
+        lines.append("  allowed to fail" + (f" with exit codes {list(codes)}" if codes else ""))
+    if job.retry.max:
+        lines.append(f"  retry: {job.retry.max} ({', '.join(job.retry.when) or 'always'})")
+    if job.timeout:
+        lines.append(f"  timeout: {job.timeout:g}s")
+    if not pipeline.runs:
+        lines.append(f"  but the pipeline does not run: {pipeline.workflow_reason}")
+    for line in lines:
+        out_console.print(Text(line))
+    return True
