@@ -65,6 +65,7 @@ SUBCOMMANDS = {
     "lab": "opsforge.cli.lab_cmd:lab_group",
     "runs": "opsforge.cli.runs_cmd:runs_group",
     "completion": "opsforge.cli.completion:completion_command",
+    "agent": "opsforge.cli.agent_cmd:agent_group",
 }
 
 
