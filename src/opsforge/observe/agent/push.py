@@ -6,6 +6,7 @@ time, so a metric that disappears from the agent disappears from the gateway too
 
 from __future__ import annotations
 
+import base64
 import socket
 import urllib.error
 import urllib.parse
@@ -19,11 +20,19 @@ __all__ = ["group_url", "push_exposition"]
 _TIMEOUT = 10.0
 
 
+def _key(label: str, value: str) -> str:
+    """One grouping-key pair; a value with ``/`` (or empty) goes as ``label@base64/...``,
+    the Pushgateway's own encoding for values a path cannot carry."""
+    if "/" in value or not value:
+        encoded = base64.urlsafe_b64encode(value.encode()).decode() or "="
+        return f"{label}@base64/{encoded}"
+    return f"{label}/{urllib.parse.quote(value, safe='')}"
+
+
 def group_url(url: str, job: str, instance: str | None = None) -> str:
-    """The grouping-key URL; label values are path-escaped (``/`` included)."""
-    parts = [url.rstrip("/"), "metrics", "job", urllib.parse.quote(job, safe="")]
-    parts += ["instance", urllib.parse.quote(instance or socket.gethostname(), safe="")]
-    return "/".join(parts)
+    """The grouping-key URL: ``<url>/metrics/job/<job>/instance/<instance>``."""
+    host = instance or socket.gethostname()
+    return f"{url.rstrip('/')}/metrics/{_key('job', job)}/{_key('instance', host)}"
 
 
 def push_exposition(url: str, body: bytes, *, method: str = "PUT") -> None:
