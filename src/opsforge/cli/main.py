@@ -65,7 +65,9 @@ SUBCOMMANDS = {
     "lab": "opsforge.cli.lab_cmd:lab_group",
     "runs": "opsforge.cli.runs_cmd:runs_group",
     "completion": "opsforge.cli.completion:completion_command",
+    "logs": "opsforge.cli.logs_cmd:logs_group",
     "agent": "opsforge.cli.agent_cmd:agent_group",
+    "alerts": "opsforge.cli.alerts_cmd:alerts_group",
 }
 
 
