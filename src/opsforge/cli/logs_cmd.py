@@ -1,0 +1,146 @@
+"""``opsforge logs ...``: parse, mine templates, find anomalies in log files."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from opsforge.cli.console import err_console, out_console
+from opsforge.errors import UsageError
+from opsforge.observe.logs.miner import TemplateMiner
+from opsforge.observe.logs.mining import mine_file
+from opsforge.observe.logs.sources import check_readable
+from opsforge.observe.logs.template_store import STORE_NAME, TemplateStore
+from opsforge.state import state_dir
+
+
+@click.group("logs")
+def logs_group() -> None:
+    """Log files: parse into records, mine templates, report anomalies."""
+
+
+def _open_output(path: str) -> IO[str]:
+    if path == "-":
+        return sys.stdout
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+@logs_group.command("mine")
+@click.argument("files", nargs=-1, required=True)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"Template store (SQLite). Default: {STORE_NAME} in the state directory.",
+)
+@click.option("--no-db", is_flag=True, help="Start empty and save nothing.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per template.")
+@click.option(
+    "-n",
+    "--top",
+    type=click.IntRange(0),
+    default=50,
+    show_default=True,
+    help="Show the N most frequent templates (0: all).",
+)
+@click.option(
+    "--assignments",
+    metavar="PATH",
+    help="Write each input line's template (JSON Lines: file, line, template_id, "
+    "template) to PATH ('-' for stdout).",
+)
+def mine_command(
+    files: tuple[str, ...],
+    db_path: Path | None,
+    no_db: bool,
+    as_json: bool,
+    top: int,
+    assignments: str | None,
+) -> None:
+    """Group the lines of FILES into templates; variable parts become <*>.
+
+    Headers (timestamp, level, host, logger) are recognised and left out of the
+    templates. Templates are kept in a SQLite store, so a later run continues
+    with the same ids and counts. '-' reads standard input.
+
+    \b
+      opsforge logs mine /var/log/syslog
+      opsforge logs mine app.log --json --top 0
+      opsforge logs mine hdfs.log --no-db --assignments lines.jsonl
+    """
+    check_readable(files)
+    store = None if no_db else TemplateStore(db_path or state_dir() / STORE_NAME)
+    miner = TemplateMiner()
+    loaded = store.load(miner) if store else 0
+    per_file: list[tuple[str, list[int]]] = []
+    for path in files:
+        layout, ids = mine_file(path, miner, keep_assignments=assignments is not None)
+        err_console.print(f"[dim]{path}: header layout {layout or 'none (whole lines)'}[/dim]")
+        per_file.append((path, ids))
+    miner.consolidate()
+    if store:
+        store.save(miner)
+    if assignments is not None:
+        _write_assignments(assignments, miner, per_file)
+    templates = sorted(miner.templates.values(), key=lambda t: (-t.count, t.id))
+    shown = templates if top == 0 else templates[:top]
+    if as_json:
+        for t in shown:
+            click.echo(
+                json.dumps(
+                    {
+                        "id": t.id,
+                        "template": t.text,
+                        "count": t.count,
+                        "first_seen": t.first_seen,
+                        "last_seen": t.last_seen,
+                        "examples": t.examples,
+                    }
+                )
+            )
+    elif assignments != "-":
+        _print_templates(shown)
+    total = sum(t.count for t in templates)
+    err_console.print(
+        f"{len(templates)} templates ({loaded} loaded), {total} lines in all"
+        + (f", of which {len(shown)} shown" if len(shown) < len(templates) else "")
+    )
+
+
+def _write_assignments(
+    target: str, miner: TemplateMiner, per_file: list[tuple[str, list[int]]]
+) -> None:
+    out = _open_output(target)
+    try:
+        for path, ids in per_file:
+            for number, template_id in enumerate(ids, 1):
+                final = miner.resolve(template_id) if template_id else 0
+                text = miner.templates[final].text if final else ""
+                out.write(
+                    json.dumps(
+                        {"file": path, "line": number, "template_id": final, "template": text}
+                    )
+                    + "\n"
+                )
+    finally:
+        if out is not sys.stdout:
+            out.close()
+
+
+def _print_templates(templates: list[Any]) -> None:
+    table = Table(box=None, pad_edge=False)
+    for name in ("id", "count", "first seen", "last seen"):
+        table.add_column(name, no_wrap=True, justify="right" if name != "first seen" else "left")
+    table.add_column("template")
+    for t in templates:
+        table.add_row(str(t.id), str(t.count), t.first_seen, t.last_seen, Text(t.text))
+    out_console.print(table)
