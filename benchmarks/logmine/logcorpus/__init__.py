@@ -13,10 +13,10 @@ import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from logcorpus import systems_a, systems_b
+from logcorpus import holdout, systems_a, systems_b
 from logcorpus.fill import fill
 
-__all__ = ["SYSTEMS", "generate", "grouping_accuracy"]
+__all__ = ["HOLDOUT", "SYSTEMS", "generate", "grouping_accuracy"]
 
 Header = Callable[[random.Random, datetime, str, str], str]
 
@@ -77,7 +77,11 @@ def _windows(rng: random.Random, t: datetime, level: str, comp: str) -> str:
 
 def _syslog(host: str) -> Header:
     def header(rng: random.Random, t: datetime, level: str, comp: str) -> str:
-        pid = f"[{rng.randint(100, 30000)}]" if comp not in ("kernel", "logrotate") else ""
+        pid = (
+            f"[{rng.randint(100, 30000)}]"
+            if comp not in ("kernel", "logrotate") and "[" not in comp
+            else ""
+        )
         return f"{t:%b} {t.day:>2} {t:%H:%M:%S} {host} {fill(comp, rng)}{pid}: "
 
     return header
@@ -124,6 +128,32 @@ SYSTEMS: dict[str, tuple[str, Header]] = {
 }
 
 
+def _iso(rng: random.Random, t: datetime, level: str, comp: str) -> str:
+    return f"{t:%Y-%m-%dT%H:%M:%S}.{rng.randint(0, 999):03d}Z {level} {fill(comp, rng)}: "
+
+
+def _nginx(rng: random.Random, t: datetime, level: str, comp: str) -> str:
+    return f"{t:%Y/%m/%d %H:%M:%S} [{level}] "
+
+
+def _none(rng: random.Random, t: datetime, level: str, comp: str) -> str:
+    return ""
+
+
+_HOLDOUT_HEADERS: dict[str, Header] = {
+    "iso": _iso,
+    "syslog": _syslog("web01"),
+    "nginx": _nginx,
+    "none": _none,
+    "openstack": _openstack,
+}
+
+#: The second set, never used to choose the miner's defaults.
+HOLDOUT: dict[str, tuple[str, Header]] = {
+    name: (table, _HOLDOUT_HEADERS[kind]) for name, (table, kind) in holdout.HOLDOUT.items()
+}
+
+
 def _templates(table: str) -> list[tuple[int, str, str, str]]:
     rows = []
     for line in table.splitlines():
@@ -134,7 +164,7 @@ def _templates(table: str) -> list[tuple[int, str, str, str]]:
 
 def generate(system: str, n: int = 2000, seed: int = 5) -> tuple[list[str], list[str], list[int]]:
     """``n`` lines of ``system``: raw lines, their messages, ground-truth template ids."""
-    table, header = SYSTEMS[system]
+    table, header = SYSTEMS[system] if system in SYSTEMS else HOLDOUT[system]
     rows = _templates(table)
     rng = random.Random(f"{system}:{seed}")
     weights = [row[0] for row in rows]

@@ -115,6 +115,10 @@ def _kind(rng: random.Random, kind: str) -> str:
             return str(
                 rng.choice([rng.randint(0, 99), rng.randint(100, 99999), rng.randint(1, 10**9)])
             )
+        case "date":
+            return f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        case "url":
+            return f"http://{rng.choice(HOSTS)}/{rng.choice(WORDS)}/{rng.randint(1, 9999)}?id={rng.randint(1, 99)}"
         case "day":
             return str(rng.randint(1, 28))
         case "small":

@@ -43,13 +43,16 @@ _TOKEN_VARIABLE = re.compile(
             r"(?<=[\w.-]=)(?:\"[^\"]*\"|'[^']*'|[^\s,;()\[\]{}\"'|&]+)",
             # the value of word:value when it starts with a digit (the word stays)
             rf"(?<=[A-Za-z_]{{2}}:)\d[^{_DELIM}]*",
+            # hex strings without a digit (a MAC address, a hash made only of letters)
+            r"^(?:[0-9a-fA-F]{1,2}[:-]){3,}[0-9a-fA-F]{1,2}$|^[0-9a-f]{12,}$",
             # any chunk holding a digit
             rf"(?<![^{_DELIM}])(?![A-Za-z_]{{2,}}:\d)[^{_DELIM}\d]*\d[^{_DELIM}]*",
         ]
     )
 )
 #: Tokens worth the regular expression: a digit, a path, a key=value, a host name.
-_INTERESTING = re.compile(r"[\d/=]|\.[a-z]")
+_INTERESTING = re.compile(r"[\d/=]|\.[a-z]|^[0-9a-fA-F:-]{12,}$")
+_DIGIT = re.compile(r"\d")
 _DATE_WORDS = frozenset(
     [
         "Mon",
@@ -129,7 +132,9 @@ def _mask_token(token: str) -> str:
         return token
     if token[0] == "<" and token[1:2].isdigit():
         token = token[1:]
-    return _TOKEN_VARIABLE.sub(WILDCARD, token)
+    masked = _TOKEN_VARIABLE.sub(WILDCARD, token)
+    # a digit left over (``host.example.org/10.1.2.3:80``) makes the whole token a value
+    return WILDCARD if _DIGIT.search(masked) else masked
 
 
 def mask(message: str) -> str:
