@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import re
+import signal
+import threading
+from dataclasses import replace
 from pathlib import Path
+from types import FrameType
 
 import click
+from rich.markup import escape
 
+from opsforge.cli.console import err_console
+from opsforge.observe.agent import parse_listen
+from opsforge.observe.alerts.actions import ReceiverConfig, load_receiver_config
+from opsforge.observe.alerts.receiver import AlertReceiver, HandledAlert, make_receiver_server
 from opsforge.observe.alerts.rules import RuleSettings, rules_yaml
+from opsforge.state import state_dir
 
 
 @click.group("alerts")
@@ -70,3 +80,69 @@ def rules_command(output: Path | None, job: str, **thresholds: float) -> None:
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(output)
     click.echo(f"wrote {output}", err=True)
+
+
+def _print_handled(handled: HandledAlert) -> None:
+    alert = handled.alert
+    actions = ", ".join(handled.actions) or "recorded"
+    state = "[green]ok[/green]" if handled.ok else "[red]failed[/red]"
+    err_console.print(
+        f"alert {escape(alert.name)} [bold]{alert.status}[/bold] on {escape(handled.host)}"
+        f" ({alert.fingerprint}): {escape(actions)} {state} — run {handled.run_id}"
+    )
+
+
+@alerts_group.command("receive")
+@click.option(
+    "--listen", default="127.0.0.1:9095", show_default=True, metavar="HOST:PORT",
+    help="Address for Alertmanager's webhook_configs url.",
+)  # fmt: skip
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Receiver config (YAML): inventory, host_label, actions.",
+)
+@click.option("-i", "--inventory", help="Inventory for actions (overrides the config's).")
+def receive_command(listen: str, config_path: Path | None, inventory: str | None) -> None:
+    """Receive Alertmanager webhooks (payload v4): de-duplicate by fingerprint, record every
+    alert in the run history (`opsforge runs list`), run matching actions on the alerting
+    host (`opsforge exec` / `opsforge apply`, each a recorded run of its own).
+
+    \b
+    Alertmanager:
+      receivers:
+        - name: opsforge
+          webhook_configs: [{url: 'http://127.0.0.1:9095/alerts'}]
+    Examples:
+      opsforge alerts receive
+      opsforge alerts receive --listen 0.0.0.0:9095 -c remediation.yml -i inventory.yml
+    """
+    config = load_receiver_config(config_path) if config_path else ReceiverConfig()
+    if inventory:
+        config = replace(config, inventory=inventory)
+    try:
+        host, port = parse_listen(listen)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--listen") from None
+    receiver = AlertReceiver(config, state_dir(), on_handled=_print_handled)
+    server = make_receiver_server(host, port, receiver)
+    stop = threading.Event()
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_term)
+    thread = threading.Thread(target=server.serve_forever, name="alerts-http", daemon=True)
+    thread.start()
+    actions = ", ".join(a.name for a in config.actions) or "none"
+    err_console.print(f"alerts: receiving on http://{escape(listen)}/ (actions: {escape(actions)})")
+    try:
+        while not stop.wait(3600):
+            pass
+    finally:
+        server.shutdown()
+        server.server_close()
+        receiver.close()
+    err_console.print("alerts: stopped")

@@ -52,6 +52,10 @@ class Section:
     def __contains__(self, key: str) -> bool:
         return key in self._items
 
+    def key_names(self) -> list[str]:
+        """The keys as written (for free-form mappings such as label matchers)."""
+        return list(self._items)
+
     def _value(self, key: str) -> yaml.Node | None:
         self._used.add(key)
         item = self._items.get(key)
