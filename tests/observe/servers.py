@@ -19,7 +19,14 @@ from typing import Any
 
 import pytest
 
-__all__ = ["ServerProcess", "free_port", "http_get", "need_binary", "prometheus_query"]
+__all__ = [
+    "ServerProcess",
+    "free_port",
+    "http_get",
+    "need_binary",
+    "prometheus_query",
+    "start_prometheus",
+]
 
 
 def free_port() -> int:
@@ -109,3 +116,23 @@ def prometheus_query(base: str, expr: str, timeout: float = 30.0) -> list[dict[s
             return list(last["data"]["result"])
         time.sleep(0.5)
     raise AssertionError(f"no result for {expr!r} within {timeout}s: {last}")
+
+
+def start_prometheus(
+    tmp: Path, config: str, ready_timeout: float = 60
+) -> tuple[ServerProcess, str]:
+    """The Debian Prometheus with ``config`` (YAML text; relative rule files are next to it),
+    its own data dir under ``tmp``; returns the process and its base URL."""
+    binary = need_binary("prometheus")
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "prometheus.yml").write_text(config)
+    port = free_port()
+    argv = [
+        binary,
+        f"--config.file={tmp / 'prometheus.yml'}",
+        f"--storage.tsdb.path={tmp / 'prom-data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+    ]
+    base = f"http://127.0.0.1:{port}"
+    server = ServerProcess(argv, tmp / "prometheus.log", f"{base}/-/ready")
+    return server.wait_ready(ready_timeout), base

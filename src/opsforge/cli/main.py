@@ -68,6 +68,7 @@ SUBCOMMANDS = {
     "logs": "opsforge.cli.logs_cmd:logs_group",
     "agent": "opsforge.cli.agent_cmd:agent_group",
     "alerts": "opsforge.cli.alerts_cmd:alerts_group",
+    "dashboards": "opsforge.cli.dashboards_cmd:dashboards_group",
 }
 
 

@@ -17,6 +17,7 @@ from observe.servers import (
     need_binary,
     opsforge_argv,
     prometheus_query,
+    start_prometheus,
 )
 
 JOB = "node"
@@ -24,24 +25,14 @@ JOB = "node"
 
 @pytest.fixture(scope="module")
 def prometheus(agent_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    binary = need_binary("prometheus")
-    tmp = tmp_path_factory.mktemp("prometheus")
     target = agent_url.split("//", 1)[1].split("/", 1)[0]
-    (tmp / "prometheus.yml").write_text(
+    server, base = start_prometheus(
+        tmp_path_factory.mktemp("prometheus"),
         "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
         "scrape_configs:\n"
         f"  - job_name: {JOB}\n"
-        f"    static_configs: [{{targets: ['{target}']}}]\n"
+        f"    static_configs: [{{targets: ['{target}']}}]\n",
     )
-    port = free_port()
-    argv = [
-        binary,
-        f"--config.file={tmp / 'prometheus.yml'}",
-        f"--storage.tsdb.path={tmp / 'data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-    ]
-    base = f"http://127.0.0.1:{port}"
-    server = ServerProcess(argv, tmp / "log", f"{base}/-/ready").wait_ready(60)
     yield base
     server.stop()
 

@@ -8,7 +8,13 @@ import subprocess
 import time
 from pathlib import Path
 
-from observe.servers import ServerProcess, free_port, need_binary, opsforge_argv
+from observe.servers import (
+    ServerProcess,
+    free_port,
+    need_binary,
+    opsforge_argv,
+    start_prometheus,
+)
 from opsforge.testing import LabInfo
 
 
@@ -24,7 +30,6 @@ def _wait_for(path: Path, timeout: float) -> str:
 def test_a_firing_rule_reaches_the_receiver_and_its_action_runs(
     tmp_path: Path, lab: LabInfo
 ) -> None:
-    prometheus_bin = need_binary("prometheus")
     alertmanager_bin = need_binary("prometheus-alertmanager")
     servers: list[ServerProcess] = []
     marker = tmp_path / "remediated"
@@ -106,8 +111,8 @@ def test_a_firing_rule_reaches_the_receiver_and_its_action_runs(
             timeout=60,
         ).stdout
         (tmp_path / "rules.yml").write_text(rules)
-        prom_port = free_port()
-        (tmp_path / "prometheus.yml").write_text(
+        prometheus, _ = start_prometheus(
+            tmp_path,
             "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
             "rule_files: [rules.yml]\n"
             "alerting:\n"
@@ -115,20 +120,9 @@ def test_a_firing_rule_reaches_the_receiver_and_its_action_runs(
             "scrape_configs:\n"
             "  - job_name: node\n"
             f"    static_configs: [{{targets: ['127.0.0.1:{agent_port}'],"
-            " labels: {host: lab2}}]\n"
+            " labels: {host: lab2}}]\n",
         )
-        servers.append(
-            ServerProcess(
-                [
-                    prometheus_bin,
-                    f"--config.file={tmp_path / 'prometheus.yml'}",
-                    f"--storage.tsdb.path={tmp_path / 'prom-data'}",
-                    f"--web.listen-address=127.0.0.1:{prom_port}",
-                ],
-                tmp_path / "prometheus.log",
-                f"http://127.0.0.1:{prom_port}/-/ready",
-            ).wait_ready(60)
-        )
+        servers.append(prometheus)
         text = _wait_for(marker, timeout=90)
         assert text.splitlines()[0] == "EndpointCheckFailing site lab2"
     finally:
