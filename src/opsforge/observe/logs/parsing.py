@@ -84,9 +84,10 @@ def _record(choice: FormatChoice, first: str, rest: list[str]) -> dict[str, Any]
 
 
 def parse_lines(
-    lines: Iterable[str], choice: FormatChoice, *, source: str = ""
+    lines: Iterable[str], choice: FormatChoice, *, source: str = "", original: bool = False
 ) -> Iterator[dict[str, Any]]:
-    """Records from lines, in order; blank lines are skipped."""
+    """Records from lines, in order; blank lines are skipped. ``original`` keeps the
+    event's first line as ``event.original``."""
     numbered = enumerate(lines, 1)
     if choice.name in _JSON_FORMATS:
         events: Iterable[tuple[int, str, list[str]]] = ((n, line, []) for n, line in numbered)
@@ -96,6 +97,8 @@ def parse_lines(
         if not first.strip() and not rest:
             continue
         record = _record(choice, first, rest)
+        if original:
+            record["event.original"] = first
         if source:
             record["log.file.path"] = source
         record["log.file.line"] = number
@@ -103,10 +106,10 @@ def parse_lines(
 
 
 def parse_file(
-    path: str, fmt: str | GrokPattern = "auto"
+    path: str, fmt: str | GrokPattern = "auto", *, original: bool = False
 ) -> tuple[FormatChoice, Iterator[dict[str, Any]]]:
     """The format chosen for ``path`` and its records (read lazily)."""
     lines = read_lines(path)
     sample = list(islice(lines, _SAMPLE))
     choice = choose_parser(fmt, sample)
-    return choice, parse_lines(chain(sample, lines), choice, source=path)
+    return choice, parse_lines(chain(sample, lines), choice, source=path, original=original)
