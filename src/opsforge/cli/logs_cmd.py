@@ -13,29 +13,24 @@ from rich.table import Table
 from rich.text import Text
 
 from opsforge.cli.console import err_console, out_console
+from opsforge.cli.logs_anomalies_cmd import anomalies_command
+from opsforge.cli.logs_options import format_option, store_for, store_options
+from opsforge.cli.logs_ship_cmd import ship_command
 from opsforge.errors import UsageError
-from opsforge.observe.logs.analysis import LogAnalyzer
-from opsforge.observe.logs.anomalies import Anomaly, AnomalyConfig
-from opsforge.observe.logs.follow import follow
 from opsforge.observe.logs.grok import GrokLibrary
-from opsforge.observe.logs.metrics import template_exposition, write_textfile
 from opsforge.observe.logs.miner import TemplateMiner
 from opsforge.observe.logs.mining import mine_file
-from opsforge.observe.logs.parsing import (
-    FORMAT_NAMES,
-    FormatChoice,
-    choose_parser,
-    parse_file,
-    parse_lines,
-)
+from opsforge.observe.logs.parsing import parse_file
 from opsforge.observe.logs.sources import check_readable
-from opsforge.observe.logs.template_store import STORE_NAME, TemplateStore
-from opsforge.state import state_dir
 
 
 @click.group("logs")
 def logs_group() -> None:
-    """Log files: parse into records, mine templates, report anomalies."""
+    """Log files: parse into records, mine templates, report anomalies, ship them."""
+
+
+logs_group.add_command(anomalies_command)
+logs_group.add_command(ship_command)
 
 
 def _open_output(path: str) -> IO[str]:
@@ -49,13 +44,7 @@ def _open_output(path: str) -> IO[str]:
 
 @logs_group.command("mine")
 @click.argument("files", nargs=-1, required=True)
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=f"Template store (SQLite). Default: {STORE_NAME} in the state directory.",
-)
-@click.option("--no-db", is_flag=True, help="Start empty and save nothing.")
+@store_options
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per template.")
 @click.option(
     "-n",
@@ -91,7 +80,7 @@ def mine_command(
       opsforge logs mine hdfs.log --no-db --assignments lines.jsonl
     """
     check_readable(files)
-    store = _store_for(db_path, no_db)
+    store = store_for(db_path, no_db)
     miner = TemplateMiner()
     loaded = store.load(miner) if store else 0
     per_file: list[tuple[str, list[int]]] = []
@@ -172,15 +161,7 @@ def _format_option_value(fmt: str, grok: str | None, pattern_files: tuple[Path, 
 
 @logs_group.command("parse")
 @click.argument("files", nargs=-1, required=True)
-@click.option(
-    "-F",
-    "--format",
-    "fmt",
-    type=click.Choice(FORMAT_NAMES),
-    default="auto",
-    show_default=True,
-    help="Log format; auto picks the one most of the first lines parse in.",
-)
+@format_option("Log format; auto picks the one most of the first lines parse in.")
 @click.option(
     "--grok",
     metavar="EXPR",
@@ -270,158 +251,3 @@ def _table_cells(record: dict[str, Any]) -> tuple[str | Text, ...]:
         str(source),
         Text(str(record.get("message", "")) + flag),
     )
-
-
-def _store_for(db_path: Path | None, no_db: bool) -> TemplateStore | None:
-    return None if no_db else TemplateStore(db_path or state_dir() / STORE_NAME)
-
-
-def _print_anomaly(anomaly: Anomaly, as_json: bool) -> None:
-    if as_json:
-        click.echo(json.dumps(anomaly.to_dict()))
-        return
-    out_console.print(
-        Text.assemble(
-            (anomaly.window_start, "dim"),
-            " ",
-            (f"{anomaly.kind:<13}", "bold yellow"),
-            " ",
-            anomaly.detail,
-            "\n  ",
-            (anomaly.subject, "cyan"),
-        )
-    )
-    for line in anomaly.evidence:
-        out_console.print(Text.assemble(("    evidence: ", "dim"), line))
-
-
-@logs_group.command("anomalies")
-@click.argument("files", nargs=-1, required=True)
-@click.option(
-    "--follow", is_flag=True, help="Keep reading as the files grow (tail -F); Ctrl-C stops."
-)
-@click.option(
-    "-w",
-    "--window",
-    type=click.FloatRange(1),
-    default=60,
-    show_default=True,
-    help="Window length in seconds.",
-)
-@click.option(
-    "-F",
-    "--format",
-    "fmt",
-    type=click.Choice(FORMAT_NAMES),
-    default="auto",
-    show_default=True,
-    help="Log format (see 'opsforge logs parse').",
-)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per anomaly.")
-@click.option(
-    "--metrics",
-    "metrics_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write opsforge_log_template_lines_total (Prometheus textfile) here.",
-)
-@click.option(
-    "--top",
-    type=click.IntRange(1),
-    default=50,
-    show_default=True,
-    help="Templates exposed in --metrics.",
-)
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=f"Template store (SQLite). Default: {STORE_NAME} in the state directory.",
-)
-@click.option("--no-db", is_flag=True, help="Start with no known templates and save nothing.")
-def anomalies_command(
-    files: tuple[str, ...],
-    follow: bool,
-    window: float,
-    fmt: str,
-    as_json: bool,
-    metrics_path: Path | None,
-    top: int,
-    db_path: Path | None,
-    no_db: bool,
-) -> None:
-    """Report what is unusual in FILES, window by window, with the lines that show it.
-
-    new_template (never seen before), rate_spike (a template far above its
-    EWMA baseline), error_ratio (the share of error-level lines jumps),
-    host_burst (one host far above its baseline). Templates known from earlier
-    runs (the template store) are not new.
-
-    \b
-      opsforge logs anomalies /var/log/app/*.log --window 300
-      opsforge logs anomalies app.log --follow --metrics /var/lib/node_exporter/logs.prom
-    """
-    check_readable([f for f in files if not follow or Path(f).exists()])
-    store = _store_for(db_path, no_db)
-    miner = TemplateMiner()
-    if store:
-        store.load(miner)
-    analyzer = LogAnalyzer(miner, AnomalyConfig(window=window))
-    count = 0
-
-    def emit(found: list[Anomaly]) -> None:
-        nonlocal count
-        for anomaly in found:
-            count += 1
-            _print_anomaly(anomaly, as_json)
-        if found and metrics_path is not None:
-            write_textfile(metrics_path, template_exposition(miner, top))
-
-    try:
-        if follow:
-            _follow_anomalies(files, fmt, analyzer, emit, metrics_path, top)
-        else:
-            for path in files:
-                choice, records = parse_file(path, fmt, original=True)
-                err_console.print(f"[dim]{path}: format {choice.name}[/dim]")
-                for record in records:
-                    emit(analyzer.feed(record))
-    finally:
-        emit(analyzer.flush())
-        if store:
-            store.save(miner)
-        if metrics_path is not None:
-            write_textfile(metrics_path, template_exposition(miner, top))
-    err_console.print(f"{count} anomalies; {len(miner.templates)} templates")
-
-
-def _follow_anomalies(
-    files: tuple[str, ...],
-    fmt: str,
-    analyzer: LogAnalyzer,
-    emit: Any,
-    metrics_path: Path | None,
-    top: int,
-) -> None:
-    choices: dict[str, FormatChoice] = {}
-    pending: dict[str, list[str]] = {}
-    last_metrics = 0.0
-    for path, line in follow(list(files)):
-        now = time.time()
-        if line is None:
-            emit(analyzer.tick(now))
-            if metrics_path is not None and now - last_metrics >= 15:
-                write_textfile(metrics_path, template_exposition(analyzer.miner, top))
-                last_metrics = now
-            continue
-        choice = choices.get(path)
-        if choice is None:
-            sample = pending.setdefault(path, [])
-            sample.append(line)
-            if len(sample) < 5 and fmt == "auto":
-                continue
-            choice = choices[path] = choose_parser(fmt, sample)
-            lines = pending.pop(path)
-        else:
-            lines = [line]
-        for record in parse_lines(lines, choice, source=path, original=True):
-            emit(analyzer.feed(record, now=now))

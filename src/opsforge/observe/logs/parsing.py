@@ -23,7 +23,14 @@ from opsforge.observe.logs.grok import GrokPattern
 from opsforge.observe.logs.multiline import group_lines
 from opsforge.observe.logs.sources import read_lines
 
-__all__ = ["FORMAT_NAMES", "FormatChoice", "choose_parser", "parse_file", "parse_lines"]
+__all__ = [
+    "FORMAT_NAMES",
+    "FormatChoice",
+    "choose_parser",
+    "parse_file",
+    "parse_lines",
+    "parse_numbered",
+]
 
 FORMAT_NAMES = ("auto", *FORMATS)
 _SAMPLE = 50
@@ -88,11 +95,23 @@ def parse_lines(
 ) -> Iterator[dict[str, Any]]:
     """Records from lines, in order; blank lines are skipped. ``original`` keeps the
     event's first line as ``event.original``."""
-    numbered = enumerate(lines, 1)
+    for _, record in parse_numbered(enumerate(lines, 1), choice, source=source, original=original):
+        yield record
+
+
+def parse_numbered(
+    lines: Iterable[tuple[int, str]],
+    choice: FormatChoice,
+    *,
+    source: str = "",
+    original: bool = False,
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(number, record)`` for numbered lines (line numbers or byte offsets); the
+    number is the event's first line's, and becomes ``log.file.line``."""
     if choice.name in _JSON_FORMATS:
-        events: Iterable[tuple[int, str, list[str]]] = ((n, line, []) for n, line in numbered)
+        events: Iterable[tuple[int, str, list[str]]] = ((n, line, []) for n, line in lines)
     else:
-        events = group_lines(numbered)
+        events = group_lines(lines)
     for number, first, rest in events:
         if not first.strip() and not rest:
             continue
@@ -102,7 +121,7 @@ def parse_lines(
         if source:
             record["log.file.path"] = source
         record["log.file.line"] = number
-        yield record
+        yield number, record
 
 
 def parse_file(
