@@ -9,6 +9,14 @@ import pytest
 
 from observe.servers import ServerProcess, free_port, need_binary, opsforge_argv
 from opsforge.observe.agent import CORE_COLLECTORS
+from opsforge.testing import (
+    DebianCacheError,
+    DebianHosts,
+    DebianHostsInfo,
+    debian_hosts_unavailable,
+    ensure_cache,
+)
+from opsforge.testing.debian_cache import DEFAULT_REPO_PACKAGES
 
 #: node_exporter restricted to the collectors the agent implements (the comparison set;
 #: no systemd here, no textfile directory given to either)
@@ -48,3 +56,21 @@ def agent_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def tmp_config(tmp_path: Path) -> Path:
     return tmp_path / "agent.yml"
+
+
+#: the agent's runtime packages, offered by the Debian test hosts' local repository
+AGENT_REPO_PACKAGES = ("python3-psutil", "python3-yaml", "python3-click", "python3-rich")
+
+
+@pytest.fixture(scope="session")
+def agent_debian_hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DebianHostsInfo]:
+    """Two Debian test hosts whose local repository also offers the agent's runtime
+    packages (a cache of its own, built once), for ``opsforge agent install``."""
+    if reason := debian_hosts_unavailable():
+        pytest.skip(reason)
+    try:
+        cache = ensure_cache(repo_packages=(*DEFAULT_REPO_PACKAGES, *AGENT_REPO_PACKAGES))
+    except DebianCacheError as exc:
+        pytest.skip(f"Debian test hosts: {exc}")
+    with DebianHosts(tmp_path_factory.mktemp("agent-debian"), 2, cache=cache, prefix="agt") as info:
+        yield info

@@ -13,6 +13,7 @@ import click
 from rich.markup import escape
 
 from opsforge.cli.console import err_console
+from opsforge.cli.main import LazyGroup
 from opsforge.observe.agent import (
     DEFAULT_LISTEN,
     Agent,
@@ -56,7 +57,12 @@ def _stop_on_sigterm(stop: threading.Event) -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-@click.group("agent")
+@click.group(
+    "agent",
+    cls=LazyGroup,
+    # install pulls in the deploy engine and SSH: not loaded by the agent itself
+    lazy={"install": "opsforge.cli.agent_install:install_command"},
+)
 def agent_group() -> None:
     """The metrics agent: a node_exporter drop-in built on psutil, with checks and push mode."""
 

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from opsforge.observe.agent.checks.base import Check, check_kinds
+from opsforge.observe.agent.checks.base import Check, CheckKind, check_kinds
 from opsforge.observe.agent.collectors import COLLECTOR_NAMES
 from opsforge.observe.agent.collectors.network import DEFAULT_NETDEV_EXCLUDE
 from opsforge.observe.agent.collectors.processes import ProcessGroup
@@ -122,11 +122,12 @@ def _checks(root: Section) -> tuple[Check, ...]:
             raise section.error(f"a check named {name!r} is already defined", "name")
         names.add(name)
         kind = section.required_text("kind")
-        factory = kinds.get(kind)
-        if factory is None:
+        entry = kinds.get(kind)
+        if entry is None:
             raise section.error(
                 f"unknown check kind {kind!r} (installed: {', '.join(sorted(kinds))})", "kind"
             )
+        factory: CheckKind = entry.load()
         checks.append(factory.from_config(name, section))
         section.finish()
     return tuple(checks)

@@ -32,6 +32,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: MetricsServer
     protocol_version = "HTTP/1.1"
     server_version = "opsforge-agent"
+    disable_nagle_algorithm = True  # headers and body leave at once (no delayed-ACK wait)
 
     def log_message(self, format: str, *args: object) -> None:
         logger.debug("%s %s", self.address_string(), format % args)

@@ -11,8 +11,6 @@ import urllib.request
 from dataclasses import dataclass
 from typing import ClassVar
 
-from cryptography import x509
-
 from opsforge.observe.agent.checks.base import CheckResult, timed
 from opsforge.observe.config_nodes import Section
 
@@ -157,6 +155,8 @@ class TlsCheck:
             return CheckResult(ok=False, duration=timed(started), error=str(exc))
         if not der:
             return CheckResult(ok=False, duration=timed(started), error="no certificate")
+        from cryptography import x509  # only hosts with a TLS check need it
+
         cert = x509.load_der_x509_certificate(der)
         not_after = cert.not_valid_after_utc.timestamp()
         left = not_after - dt.datetime.now(dt.UTC).timestamp()

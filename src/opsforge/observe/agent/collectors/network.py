@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from opsforge.observe.agent.collectors.base import ScrapeContext
-from opsforge.observe.agent.collectors.tcpdiag import tcp_sockets
+from opsforge.observe.agent.collectors.tcpdiag import TcpCounts, tcp_counts
 from opsforge.observe.agent.exposition import Family, Labels
 
 __all__ = ["DEFAULT_NETDEV_EXCLUDE", "NetdevCollector", "collect_tcpstat"]
@@ -65,9 +65,9 @@ _TCP_STATES = {
 }
 
 
-def _proc_tcp_sockets(ctx: ScrapeContext) -> list[tuple[int, int, int]]:
-    """The fallback: ``/proc/net/tcp`` and ``tcp6`` rows as (state, rx_queue, tx_queue)."""
-    sockets = []
+def _proc_tcp_counts(ctx: ScrapeContext) -> TcpCounts:
+    """The fallback: ``/proc/net/tcp`` and ``tcp6``."""
+    counts = TcpCounts()
     for table in ("net/tcp", "net/tcp6"):
         try:
             text = ctx.proc(table)
@@ -76,27 +76,23 @@ def _proc_tcp_sockets(ctx: ScrapeContext) -> list[tuple[int, int, int]]:
         for line in text.splitlines()[1:]:
             parts = line.split(None, 5)
             if len(parts) >= 5:
+                state = int(parts[3], 16)
+                counts.states[state] = counts.states.get(state, 0) + 1
                 tx, _, rx = parts[4].partition(":")
-                sockets.append((int(parts[3], 16), int(rx, 16), int(tx, 16)))
-    return sockets
+                counts.rqueue += int(rx, 16)
+                counts.wqueue += int(tx, 16)
+    return counts
 
 
 def collect_tcpstat(ctx: ScrapeContext) -> list[Family]:
     try:
-        sockets = list(tcp_sockets())
+        counts = tcp_counts()
     except OSError:
-        sockets = _proc_tcp_sockets(ctx)
-    counts: dict[str, int] = {}
-    rx_queued = tx_queued = 0
-    for state, rqueue, wqueue in sockets:
-        name = _TCP_STATES.get(state)
-        if name is not None:
-            counts[name] = counts.get(name, 0) + 1
-        rx_queued += rqueue
-        tx_queued += wqueue
+        counts = _proc_tcp_counts(ctx)
+    by_name = {_TCP_STATES[state]: n for state, n in counts.states.items() if state in _TCP_STATES}
+    by_name["rx_queued_bytes"] = counts.rqueue
+    by_name["tx_queued_bytes"] = counts.wqueue
     family = Family("node_tcp_connection_states", "gauge", "Number of connection states.")
-    counts["rx_queued_bytes"] = rx_queued
-    counts["tx_queued_bytes"] = tx_queued
-    for key in sorted(counts):
-        family.add(counts[key], (("state", key),))
+    for key in sorted(by_name):
+        family.add(by_name[key], (("state", key),))
     return [family]
