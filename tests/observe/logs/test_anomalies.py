@@ -103,7 +103,11 @@ def test_cli_follow_reports_live_and_stops_on_ctrl_c(tmp_path: Path) -> None:
          "--json", "--window", "1", "--no-db", "--metrics", str(tmp_path / "m.prom")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
+    metrics = tmp_path / "m.prom"
     try:
+        deadline = time.monotonic() + 60
+        while not metrics.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)  # the follow loop writes the metrics file on its first poll
         with log.open("a") as out:
             for i in range(70):
                 out.write(f"2024-01-01 00:00:00,000 INFO app: steady tick {i}\n")
@@ -111,7 +115,7 @@ def test_cli_follow_reports_live_and_stops_on_ctrl_c(tmp_path: Path) -> None:
                 time.sleep(0.1)
             out.write("2024-01-01 00:00:00,000 ERROR app: disk sdb failed self-test\n" * 3)
             out.flush()
-            time.sleep(2.5)
+            time.sleep(3)
     finally:
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=20)
