@@ -54,8 +54,20 @@ def agent_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def tmp_config(tmp_path: Path) -> Path:
-    return tmp_path / "agent.yml"
+def pushgateway(tmp_path: Path) -> Iterator[str]:
+    """The Debian Pushgateway on a free loopback port; yields its base URL."""
+    binary = need_binary("prometheus-pushgateway")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    # its own persistence file: the Debian default is /var/lib/prometheus/pushgateway.data
+    argv = [
+        binary,
+        f"--web.listen-address=127.0.0.1:{port}",
+        f"--persistence.file={tmp_path / 'pushgateway.data'}",
+    ]
+    server = ServerProcess(argv, tmp_path / "pushgateway.log", f"{base}/-/ready").wait_ready()
+    yield base
+    server.stop()
 
 
 #: the agent's runtime packages, offered by the Debian test hosts' local repository

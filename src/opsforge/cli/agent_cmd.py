@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 import threading
 import time
 from pathlib import Path
-from types import FrameType
 
 import click
 from rich.markup import escape
 
 from opsforge.cli.console import err_console
 from opsforge.cli.main import LazyGroup
+from opsforge.cli.serving import serve_until_stopped, stop_on_sigterm
 from opsforge.observe.agent import (
     DEFAULT_LISTEN,
     Agent,
@@ -50,13 +49,6 @@ def _config(path: Path | None, textfile_dir: Path | None) -> AgentConfig:
     return config
 
 
-def _stop_on_sigterm(stop: threading.Event) -> None:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, handler)
-
-
 @click.group(
     "agent",
     cls=LazyGroup,
@@ -88,23 +80,13 @@ def serve_command(listen: str | None, config_path: Path | None, textfile_dir: Pa
     agent = Agent(config)
     address = listen or config.listen
     server = make_server(address, agent)
-    stop = threading.Event()
-    _stop_on_sigterm(stop)
-    thread = threading.Thread(target=server.serve_forever, name="agent-http", daemon=True)
-    thread.start()
     err_console.print(
         f"agent: serving on http://{escape(address)}/metrics "
         f"(collectors: {escape(', '.join(agent.collectors))})"
     )
-    try:
-        if config.push is not None:
-            _push_loop(agent, config.push, stop, once=False)
-        else:
-            while not stop.wait(3600):
-                pass
-    finally:
-        server.shutdown()
-        server.server_close()
+    push = config.push
+    work = None if push is None else lambda stop: _push_loop(agent, push, stop, once=False)
+    serve_until_stopped(server, "agent-http", work)
     err_console.print("agent: stopped")
 
 
@@ -175,6 +157,4 @@ def push_command(
         raise click.UsageError("give --gateway URL or a push: section in --config")
     if not push.url.startswith(("http://", "https://")):
         raise click.BadParameter("must start with http:// or https://", param_hint="--gateway")
-    stop = threading.Event()
-    _stop_on_sigterm(stop)
-    _push_loop(Agent(config), push, stop, once=once)
+    _push_loop(Agent(config), push, stop_on_sigterm(), once=once)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-import signal
-import threading
 from dataclasses import replace
 from pathlib import Path
-from types import FrameType
 
 import click
 from rich.markup import escape
 
 from opsforge.cli.console import err_console
+from opsforge.cli.serving import serve_until_stopped
 from opsforge.observe.agent import parse_listen
 from opsforge.observe.alerts.actions import ReceiverConfig, load_receiver_config
 from opsforge.observe.alerts.receiver import AlertReceiver, HandledAlert, make_receiver_server
@@ -128,21 +126,10 @@ def receive_command(listen: str, config_path: Path | None, inventory: str | None
         raise click.BadParameter(str(exc), param_hint="--listen") from None
     receiver = AlertReceiver(config, state_dir(), on_handled=_print_handled)
     server = make_receiver_server(host, port, receiver)
-    stop = threading.Event()
-
-    def on_term(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_term)
-    thread = threading.Thread(target=server.serve_forever, name="alerts-http", daemon=True)
-    thread.start()
     actions = ", ".join(a.name for a in config.actions) or "none"
     err_console.print(f"alerts: receiving on http://{escape(listen)}/ (actions: {escape(actions)})")
     try:
-        while not stop.wait(3600):
-            pass
+        serve_until_stopped(server, "alerts-http")
     finally:
-        server.shutdown()
-        server.server_close()
         receiver.close()
     err_console.print("alerts: stopped")

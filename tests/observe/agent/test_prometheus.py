@@ -6,15 +6,12 @@ from __future__ import annotations
 import subprocess
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from observe.servers import (
-    ServerProcess,
     free_port,
     http_get,
-    need_binary,
     opsforge_argv,
     prometheus_query,
     start_prometheus,
@@ -80,22 +77,6 @@ def test_the_1860_cpu_busy_and_ram_used_expressions_get_values(prometheus: str) 
         f" / count(count(node_cpu_seconds_total{{{sel}}}) by (cpu))"
     )
     assert float(prometheus_query(prometheus, load)[0]["value"][1]) >= 0
-
-
-@pytest.fixture
-def pushgateway(tmp_path: Path) -> Iterator[str]:
-    binary = need_binary("prometheus-pushgateway")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    # its own persistence file: the Debian default is /var/lib/prometheus/pushgateway.data
-    argv = [
-        binary,
-        f"--web.listen-address=127.0.0.1:{port}",
-        f"--persistence.file={tmp_path / 'pushgateway.data'}",
-    ]
-    server = ServerProcess(argv, tmp_path / "log", f"{base}/-/ready").wait_ready()
-    yield base
-    server.stop()
 
 
 def test_push_once_to_a_real_pushgateway(pushgateway: str) -> None:

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from observe.servers import ServerProcess, free_port, http_get, need_binary, opsforge_argv
+from observe.servers import free_port, http_get, opsforge_argv
 from opsforge.observe.agent import Agent, AgentConfig, render
 from opsforge.testing import LabInfo
 
@@ -26,21 +24,6 @@ def deploy(host):
     files.line(host, f"{base}/settings.ini", "a = 1", regexp="^a = ")
     server.shell(host, "true", changed=False)
 """
-
-
-@pytest.fixture
-def pushgateway(tmp_path: Path) -> Iterator[str]:
-    binary = need_binary("prometheus-pushgateway")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    argv = [
-        binary,
-        f"--web.listen-address=127.0.0.1:{port}",
-        f"--persistence.file={tmp_path / 'pushgateway.data'}",
-    ]
-    server = ServerProcess(argv, tmp_path / "pgw.log", f"{base}/-/ready").wait_ready()
-    yield base
-    server.stop()
 
 
 def _samples(text: str) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
