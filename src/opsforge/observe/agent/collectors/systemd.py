@@ -39,9 +39,9 @@ def parse_list_units(text: str) -> dict[str, str]:
     """``systemctl list-units --all --plain --no-legend --full`` → unit → active state."""
     units: dict[str, str] = {}
     for line in text.splitlines():
-        parts = line.split(None, 4)
+        parts = line.lstrip(" ●*").split(None, 4)  # "●" marks failed units (not with --plain)
         if len(parts) >= 3:
-            units[parts[0].lstrip("●* ")] = parts[2]
+            units[parts[0]] = parts[2]
     return units
 
 
