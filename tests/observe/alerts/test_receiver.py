@@ -210,6 +210,37 @@ def test_an_action_runs_on_the_alerting_host(tmp_path: Path, lab: LabInfo) -> No
     assert "alert Broken firing on lab4 (b1): broken failed" in log
 
 
+def test_a_remediation_deploy_is_applied_to_the_alerting_host(tmp_path: Path, lab: LabInfo) -> None:
+    target = tmp_path / "target"
+    target.mkdir()
+    (tmp_path / "remediate.py").write_text(
+        "from opsforge.deploy import files\n\n\n"
+        "def deploy(host):\n"
+        f"    files.line(host, '{target}/' + host.name + '.conf', 'max_conn = 100',\n"
+        "               regexp='^max_conn = ')\n"
+    )
+    config = tmp_path / "receiver.yml"
+    config.write_text(
+        f"inventory: {lab.inventory}\n"
+        "actions:\n"
+        "  - name: tune\n"
+        "    match_re: {alertname: 'Too.*Connections'}\n"
+        "    apply: remediate.py\n"
+    )
+    r = Receiver(tmp_path, config)
+    try:
+        too_many = alert("TooManyConnections", "c1", instance="lab5:9101")
+        assert r.post(payload(too_many))[1]["accepted"] == 1
+        rows = r.runs(want=1)
+    finally:
+        r.server.stop()
+    assert (target / "lab5.conf").read_text() == "max_conn = 100\n"
+    applied = [row for row in rows if row["command"] == "apply"]
+    assert len(applied) == 1
+    assert applied[0]["state"] == "ok"
+    assert applied[0]["host_counts"]["changed"] == 1
+
+
 def test_receiver_config_errors_name_file_and_line(tmp_path: Path) -> None:
     config = tmp_path / "receiver.yml"
     config.write_text("actions:\n  - name: x\n    match: {alertname: A}\n    run: ls\n")
