@@ -184,3 +184,16 @@ def test_cli_mine_stdin(logs_cli: CliRunner) -> None:
     (template,) = map(json.loads, proc.stdout.splitlines())
     assert template["template"] == "job <*> finished in <*>"
     assert template["count"] == 50
+
+
+def test_a_file_mixing_header_layouts_is_split_line_by_line() -> None:
+    systems = ["OpenSSH", "Hadoop", "Android", "HealthApp"]
+    raw: list[str] = []
+    labels: list[int] = []
+    generated = [generate(system, 300, seed=4) for system in systems]
+    for block in range(0, 300, 50):  # interleaved blocks of 50 lines
+        for index, (lines, _, truth) in enumerate(generated):
+            raw += lines[block : block + 50]
+            labels += [index * 1000 + label for label in truth[block : block + 50]]
+    result = mine_lines(raw)
+    assert grouping_accuracy(labels, result.assignments) >= 0.95

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["HEADER_LAYOUTS", "Header", "HeaderDetector", "split_header"]
+__all__ = ["HEADER_LAYOUTS", "Header", "HeaderDetector", "HeaderSplitter", "split_header"]
 
 _LEVELS = (
     r"(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|CRIT|CRITICAL|FATAL|SEVERE|ALERT|EMERG"
@@ -87,6 +87,8 @@ HEADER_LAYOUTS: tuple[tuple[str, str], ...] = (
     ),
 )
 
+#: The catch-all layout, tried after every specific one.
+_BROAD = "fields-level"
 _COMPILED = tuple((name, re.compile(pattern)) for name, pattern in HEADER_LAYOUTS)
 _BY_NAME = dict(_COMPILED)
 
@@ -120,6 +122,29 @@ def split_header(line: str, layout: str | None) -> Header:
     return Header(message=line)
 
 
+class HeaderSplitter:
+    """Splits lines by a detected layout; a line that does not fit it tries the other
+    layouts (files concatenated from several sources), and the last layout that fit
+    is tried first from then on. With no layout detected, lines are mined whole."""
+
+    def __init__(self, layout: str | None) -> None:
+        self.layout = layout
+        self._order = [layout, *(name for name, _ in HEADER_LAYOUTS if name != layout)]
+
+    def split(self, line: str) -> Header:
+        header = split_header(line, self.layout)
+        if self.layout is None or header.message is not line:
+            return header
+        for name in self._order[1:]:
+            header = split_header(line, name)
+            if header.message is not line:
+                self._order.remove(name)
+                self._order.insert(0, name)
+                self.layout = name
+                return header
+        return header
+
+
 class HeaderDetector:
     """Chooses the header layout most sample lines follow (none below ``min_share``)."""
 
@@ -132,10 +157,21 @@ class HeaderDetector:
             return None
         best: str | None = None
         best_hits = 0
+        best_specific: str | None = None
+        specific_hits = 0
+        covered: set[int] = set()
         for name, pattern in _COMPILED:
-            hits = sum(1 for line in lines if pattern.match(line))
-            if hits > best_hits:
-                best, best_hits = name, hits
-        if best_hits < self.min_share * len(lines):
+            hits = [index for index, line in enumerate(lines) if pattern.match(line)]
+            covered.update(hits)
+            if len(hits) > best_hits:
+                best, best_hits = name, len(hits)
+            if name != _BROAD and len(hits) > specific_hits:
+                best_specific, specific_hits = name, len(hits)
+        if best_hits >= self.min_share * len(lines):
+            return best
+        # several layouts that together cover most lines (a file concatenated from
+        # several sources): start with the most common specific one, HeaderSplitter
+        # tries the others line by line
+        if len(covered) < self.min_share * len(lines):
             return None
-        return best
+        return best_specific or best

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice
 
-from opsforge.observe.logs.headers import HeaderDetector, split_header
+from opsforge.observe.logs.headers import HeaderDetector, HeaderSplitter
 from opsforge.observe.logs.miner import MinerConfig, TemplateMiner
 from opsforge.observe.logs.sources import read_lines
 
@@ -40,6 +40,7 @@ def mine_stream(
 ) -> list[int]:
     """Mine ``lines`` (already stripped of newlines) with a fixed header layout."""
     add = miner.add
+    split = HeaderSplitter(layout).split
     assignments: list[int] = []
     keep = assignments.append if keep_assignments else None
     for number, line in enumerate(lines, 1):
@@ -47,7 +48,7 @@ def mine_stream(
             if keep is not None:
                 keep(0)
             continue
-        header = split_header(line, layout)
+        header = split(line)
         seen = header.timestamp or (f"{source}:{number}" if source else "")
         template_id = add(header.message, seen=seen, example=line)
         if keep is not None:
