@@ -27,6 +27,8 @@ Examples:
   opsforge fetch all -i inventory.yml /etc/hostname ./collected/
   opsforge inventory graph -i inventory.ini
   opsforge runs list
+  opsforge agent serve --listen 0.0.0.0:9101              # node_exporter-compatible /metrics
+  opsforge alerts rules -o opsforge.rules.yml
 
 \b
 Exit codes:
