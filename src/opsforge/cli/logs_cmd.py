@@ -16,6 +16,7 @@ from opsforge.cli.console import err_console, out_console
 from opsforge.cli.logs_anomalies_cmd import anomalies_command
 from opsforge.cli.logs_options import format_option, store_for, store_options
 from opsforge.cli.logs_ship_cmd import ship_command
+from opsforge.cli.logs_tail_cmd import tail_command
 from opsforge.errors import UsageError
 from opsforge.observe.logs.grok import GrokLibrary
 from opsforge.observe.logs.miner import TemplateMiner
@@ -31,6 +32,7 @@ def logs_group() -> None:
 
 logs_group.add_command(anomalies_command)
 logs_group.add_command(ship_command)
+logs_group.add_command(tail_command)
 
 
 def _open_output(path: str) -> IO[str]:
