@@ -89,8 +89,10 @@ HEADER_LAYOUTS: tuple[tuple[str, str], ...] = (
 
 #: The catch-all layout, tried after every specific one.
 _BROAD = "fields-level"
+_DIGIT_RUNS = re.compile(r"\d+")
 _COMPILED = tuple((name, re.compile(pattern)) for name, pattern in HEADER_LAYOUTS)
 _BY_NAME = dict(_COMPILED)
+_HAS_TIME = {name: "timestamp" in pattern.groupindex for name, pattern in _COMPILED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,20 +131,46 @@ class HeaderSplitter:
 
     def __init__(self, layout: str | None) -> None:
         self.layout = layout
-        self._order = [layout, *(name for name, _ in HEADER_LAYOUTS if name != layout)]
+        self._order = [name for name, _ in HEADER_LAYOUTS if name != layout]
+        if layout is not None:
+            self._order.insert(0, layout)
+        self._shapes: dict[str, str] = {}
 
     def split(self, line: str) -> Header:
-        header = split_header(line, self.layout)
-        if self.layout is None or header.message is not line:
-            return header
-        for name in self._order[1:]:
-            header = split_header(line, name)
-            if header.message is not line:
+        found = self._match(line)
+        return split_header(line, self.layout) if found is not None else Header(message=line)
+
+    def message_and_time(self, line: str) -> tuple[str, str]:
+        """The fast path of mining: only the message and the timestamp."""
+        found = self._match(line)
+        if found is None:
+            return line, ""
+        stamp = found["timestamp"] if _HAS_TIME[self.layout or ""] else None
+        return found["message"], stamp or ""
+
+    def _match(self, line: str) -> re.Match[str] | None:
+        if self.layout is None:
+            return None
+        found = _BY_NAME[self.layout].match(line)
+        if found is not None:
+            return found
+        # a line of another layout: the layout that last fitted a line of this
+        # prefix shape (digits as 0) is tried first, then the others in order
+        shape = _DIGIT_RUNS.sub("0", line[:16])
+        known = self._shapes.get(shape, "")
+        if known == "none":
+            return None
+        for name in ([known] if known else []) + [n for n in self._order[1:] if n != known]:
+            found = _BY_NAME[name].match(line)
+            if found is not None:
                 self._order.remove(name)
                 self._order.insert(0, name)
                 self.layout = name
-                return header
-        return header
+                self._shapes[shape] = name
+                return found
+        if len(self._shapes) < 10_000:
+            self._shapes[shape] = "none"
+        return None
 
 
 class HeaderDetector:

@@ -40,7 +40,7 @@ def mine_stream(
 ) -> list[int]:
     """Mine ``lines`` (already stripped of newlines) with a fixed header layout."""
     add = miner.add
-    split = HeaderSplitter(layout).split
+    split = HeaderSplitter(layout).message_and_time
     assignments: list[int] = []
     keep = assignments.append if keep_assignments else None
     for number, line in enumerate(lines, 1):
@@ -48,9 +48,9 @@ def mine_stream(
             if keep is not None:
                 keep(0)
             continue
-        header = split(line)
-        seen = header.timestamp or (f"{source}:{number}" if source else "")
-        template_id = add(header.message, seen=seen, example=line)
+        message, stamp = split(line)
+        seen = stamp or (f"{source}:{number}" if source else "")
+        template_id = add(message, seen=seen, example=line)
         if keep is not None:
             keep(template_id)
     return assignments
