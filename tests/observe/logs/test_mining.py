@@ -74,6 +74,25 @@ def test_grouping_accuracy_metric_is_exact() -> None:
             "notice",
         ),
         (
+            "[10.30 16:49:07] chrome.exe *64 - proxy.example.org:5070 open through proxy",
+            "bracket-time-program",
+            "proxy.example.org:5070 open through proxy",
+            "",
+        ),
+        (
+            "134681 node-246 unix.hw state_change.unavailable 1077804742 1 Component State Change",
+            "fields-epoch",
+            "Component State Change",
+            "",
+        ),
+        (
+            "- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 "
+            "R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected",
+            "fields-level",
+            "instruction cache parity error corrected",
+            "INFO",
+        ),
+        (
             "20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579",
             "pipe-fields",
             "onStandStepChanged 3579",

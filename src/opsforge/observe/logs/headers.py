@@ -11,7 +11,8 @@ common families below; a line that does not follow it is mined whole.
   ``- `` separators, a logger followed by ``[context]``, aligned columns);
 * Android logcat (threadtime), ``[timestamp] [level]`` (Apache error log),
   ``[timestamp] program - message``, ``time|tag|pid|message``;
-* any line with a timestamp among its first fields followed by a level word.
+* any line with a timestamp among its first fields followed by a level word, or
+  with a 10-digit epoch time among its first fields.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ HEADER_LAYOUTS: tuple[tuple[str, str], ...] = (
     ),
     (
         "bracket-time-program",
-        r"\[(?P<timestamp>[^\]]*\d[^\]]*)\] +(?P<process>\S+) +- +(?P<message>.*)",
+        r"\[(?P<timestamp>[^\]]*\d[^\]]*)\] +(?P<process>\S+(?: \S+){0,2}?) +- +(?P<message>.*)",
     ),
     (
         "pipe-fields",
@@ -85,10 +86,14 @@ HEADER_LAYOUTS: tuple[tuple[str, str], ...] = (
         rf"(?=(?:\S+ +){{0,6}}?(?:{_DATETIME}|\d{{4}}[-.]\d{{2}}[-.]\d{{2}}\S*|\d{{10}}) )"
         rf"(?:\S+ +){{1,9}}?(?P<level>{_LEVELS}) +(?P<message>.*)",
     ),
+    (
+        "fields-epoch",
+        r"(?:\S+ +){1,5}?(?P<timestamp>\d{10}(?:\.\d+)?) +(?:\d{1,3} +)?(?P<message>.*)",
+    ),
 )
 
-#: The catch-all layout, tried after every specific one.
-_BROAD = "fields-level"
+#: The catch-all layouts, tried after every specific one.
+_BROAD = ("fields-level", "fields-epoch")
 _DIGIT_RUNS = re.compile(r"\d+")
 _COMPILED = tuple((name, re.compile(pattern)) for name, pattern in HEADER_LAYOUTS)
 _BY_NAME = dict(_COMPILED)
@@ -193,7 +198,7 @@ class HeaderDetector:
             covered.update(hits)
             if len(hits) > best_hits:
                 best, best_hits = name, len(hits)
-            if name != _BROAD and len(hits) > specific_hits:
+            if name not in _BROAD and len(hits) > specific_hits:
                 best_specific, specific_hits = name, len(hits)
         if best_hits >= self.min_share * len(lines):
             return best
