@@ -106,6 +106,13 @@ def test_a_config_change_restarts_the_agent(
     hosts = agent_debian_hosts
     config = tmp_path / "agent.yml"
     config.write_text("collectors: {enable: [uname, meminfo, time]}\n")
+    # --check: says what would change, changes nothing
+    code, events, stderr = install(hosts, tmp_path, "--agent-config", str(config), "--check")
+    assert code == 0, _failures(events) or stderr
+    would = {e["name"] for e in events if e.get("status") == "would_change"}
+    assert any("agent.yml" in name for name in would), would
+    assert "opsforge_agent_collector_success" in scrape(hosts.hosts[0].address)
+    assert "{}" in hosts.run_on_host(hosts.hosts[0].name, "cat /etc/opsforge/agent.yml").stdout
     code, events, stderr = install(hosts, tmp_path, "--agent-config", str(config))
     assert code == 0, _failures(events) or stderr
     changed = {
