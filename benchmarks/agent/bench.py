@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import http.client
 import os
 import signal
 import socket
@@ -16,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -49,16 +51,26 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise SystemExit(f"{url} not ready")
 
 
-def scrape(url: str, gzipped: bool) -> tuple[float, int, int]:
-    headers = {"Accept": "text/plain;version=0.0.4"}
-    if gzipped:
-        headers["Accept-Encoding"] = "gzip"
-    started = time.perf_counter()
-    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as r:
-        body = r.read()
-    elapsed = time.perf_counter() - started
-    raw = gzip.decompress(body) if r.headers.get("Content-Encoding") == "gzip" else body
-    return elapsed, len(body), len(raw)
+class Scraper:
+    """One kept-alive HTTP/1.1 connection per peer, as Prometheus scrapes."""
+
+    def __init__(self, url: str) -> None:
+        parts = urllib.parse.urlsplit(url)
+        self.host, self.port, self.path = parts.hostname or "", parts.port or 80, parts.path
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+
+    def __call__(self, gzipped: bool) -> tuple[float, int, int]:
+        headers = {"Accept": "text/plain;version=0.0.4"}
+        if gzipped:
+            headers["Accept-Encoding"] = "gzip"
+        started = time.perf_counter()
+        self.conn.request("GET", self.path, headers=headers)
+        response = self.conn.getresponse()
+        body = response.read()
+        elapsed = time.perf_counter() - started
+        gz = response.getheader("Content-Encoding") == "gzip"
+        raw = gzip.decompress(body) if gz else body
+        return elapsed, len(body), len(raw)
 
 
 def main() -> None:
@@ -92,10 +104,12 @@ def main() -> None:
         "opsforge agent": (agent, f"http://127.0.0.1:{agent_port}/metrics"),
     }
     try:
-        for proc, url in peers.values():
+        scrapers = {}
+        for name, (proc, url) in peers.items():
             wait_ready(url, proc)
+            scrapers[name] = Scraper(url)
             for _ in range(20):  # warm up (imports, caches, Go's GC)
-                scrape(url, True)
+                scrapers[name](True)
         results: dict[str, dict[str, list[float]]] = {
             name: {"cpu_ms": [], "latency_ms": [], "bytes_gzip": [], "bytes": []} for name in peers
         }
@@ -103,8 +117,8 @@ def main() -> None:
             for gzipped in (True, False):
                 cpu_start = {n: cpu_seconds(p.pid) for n, (p, _) in peers.items()}
                 for _ in range(args.scrapes):
-                    for name, (_, url) in peers.items():
-                        elapsed, wire, raw = scrape(url, gzipped)
+                    for name in peers:
+                        elapsed, wire, raw = scrapers[name](gzipped)
                         results[name]["latency_ms"].append(elapsed * 1000)
                         results[name]["bytes_gzip" if gzipped else "bytes"].append(
                             wire if gzipped else raw
