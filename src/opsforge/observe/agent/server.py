@@ -33,6 +33,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "opsforge-agent"
     disable_nagle_algorithm = True  # headers and body leave at once (no delayed-ACK wait)
+    timeout = 300  # an idle kept-alive connection is closed after this many seconds
 
     def log_message(self, format: str, *args: object) -> None:
         if logger.isEnabledFor(logging.DEBUG):

@@ -161,6 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: ReceiverServer
     protocol_version = "HTTP/1.1"
     server_version = "opsforge-alerts"
+    timeout = 300  # an idle kept-alive connection is closed after this many seconds
 
     def log_message(self, format: str, *args: object) -> None:
         logger.debug("%s %s", self.address_string(), format % args)
