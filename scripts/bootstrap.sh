@@ -20,6 +20,12 @@ if [ "$(id -u)" = 0 ]; then
   command -v dockerd >/dev/null 2>&1 || [ -x /usr/sbin/dockerd ] || need_apt+=(docker.io)
   dpkg -s busybox-static >/dev/null 2>&1 || need_apt+=(busybox-static)
 fi
+# the metrics agent's tests and benchmark: the real Prometheus, promtool, Alertmanager,
+# Pushgateway and node_exporter (tests start their own on loopback ports)
+command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
+command -v prometheus-alertmanager >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
+command -v prometheus-node-exporter >/dev/null 2>&1 || need_apt+=(prometheus-node-exporter)
+command -v prometheus-pushgateway >/dev/null 2>&1 || need_apt+=(prometheus-pushgateway)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: apt-get install ${need_apt[*]}" >&2

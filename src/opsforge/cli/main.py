@@ -27,6 +27,8 @@ Examples:
   opsforge fetch all -i inventory.yml /etc/hostname ./collected/
   opsforge inventory graph -i inventory.ini
   opsforge runs list
+  opsforge agent serve --listen 0.0.0.0:9101              # node_exporter-compatible /metrics
+  opsforge alerts rules -o opsforge.rules.yml
 
 \b
 Exit codes:
@@ -66,6 +68,10 @@ SUBCOMMANDS = {
     "runs": "opsforge.cli.runs_cmd:runs_group",
     "pipeline": "opsforge.cli.pipeline_cmd:pipeline_group",
     "completion": "opsforge.cli.completion:completion_command",
+    "logs": "opsforge.cli.logs_cmd:logs_group",
+    "agent": "opsforge.cli.agent_cmd:agent_group",
+    "alerts": "opsforge.cli.alerts_cmd:alerts_group",
+    "dashboards": "opsforge.cli.dashboards_cmd:dashboards_group",
 }
 
 

@@ -18,6 +18,7 @@ from opsforge.cli.targets import Targets
 from opsforge.connectors.pool import ConnectionPool
 from opsforge.engine import Event, Executor, HostOutcome, Plan, RunSummary, run_host_plan
 from opsforge.errors import StateError
+from opsforge.observe.runmetrics import run_metrics_from_env
 from opsforge.state import RunRecorder, state_dir
 
 PlanBuilder = Callable[[ConnectionPool], Plan]
@@ -50,6 +51,12 @@ def _subscribers(
         subscribers.append(RunRecorder(state_dir(), command=command, argv=sys.argv[1:]))
     except StateError as exc:  # history is a record, never a reason to refuse a run
         err_console.print(f"[yellow]warning:[/yellow] run history disabled: {escape(str(exc))}")
+    # $OPSFORGE_METRICS_PUSH / $OPSFORGE_METRICS_TEXTFILE: the run's own metrics
+    metrics = run_metrics_from_env(
+        command, on_error=lambda m: err_console.print(f"[yellow]warning:[/yellow] {escape(m)}")
+    )
+    if metrics is not None:
+        subscribers.append(metrics)
     return subscribers, shown
 
 

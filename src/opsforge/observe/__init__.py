@@ -1,0 +1,1 @@
+"""Observe: the metrics agent, alerts, dashboards and log analysis."""

@@ -1,0 +1,58 @@
+"""Log analysis: parse lines into ECS records, mine templates, find anomalies, ship, tail::
+
+    result = mine_lines(Path("auth.log").read_text().splitlines())
+    result.assignments[i]                       # line i's template id
+    result.miner.templates[tid].text            # "Invalid user <*> from <*>"
+
+    choice, records = parse_file("access.log")  # format auto-detected
+    for record in records:
+        record["http.response.status_code"]
+
+    analyzer = LogAnalyzer(TemplateMiner())     # feed records, get Anomaly reports
+"""
+
+from __future__ import annotations
+
+from opsforge.observe.logs.analysis import LogAnalyzer
+from opsforge.observe.logs.anomalies import Anomaly, AnomalyConfig, AnomalyDetector
+from opsforge.observe.logs.formats import FORMATS
+from opsforge.observe.logs.grok import GrokError, GrokLibrary, GrokPattern
+from opsforge.observe.logs.headers import HeaderDetector, HeaderSplitter
+from opsforge.observe.logs.masking import mask
+from opsforge.observe.logs.miner import MinerConfig, Template, TemplateMiner
+from opsforge.observe.logs.mining import MiningResult, mine_file, mine_lines
+from opsforge.observe.logs.parsing import choose_parser, parse_file, parse_lines
+from opsforge.observe.logs.shipper import Shipper, ShipStats
+from opsforge.observe.logs.sinks import ElasticsearchSink, LokiSink, ShipError
+from opsforge.observe.logs.spool import Spool
+from opsforge.observe.logs.template_store import TemplateStore
+
+__all__ = [
+    "FORMATS",
+    "Anomaly",
+    "AnomalyConfig",
+    "AnomalyDetector",
+    "ElasticsearchSink",
+    "GrokError",
+    "GrokLibrary",
+    "GrokPattern",
+    "HeaderDetector",
+    "HeaderSplitter",
+    "LogAnalyzer",
+    "LokiSink",
+    "MinerConfig",
+    "MiningResult",
+    "ShipError",
+    "ShipStats",
+    "Shipper",
+    "Spool",
+    "Template",
+    "TemplateMiner",
+    "TemplateStore",
+    "choose_parser",
+    "mask",
+    "mine_file",
+    "mine_lines",
+    "parse_file",
+    "parse_lines",
+]
