@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from opsforge.security.findings import (
+    Check,
     Confidence,
     Finding,
     Location,
@@ -39,6 +40,7 @@ RENDERERS: dict[str, Callable[[ScanReport], str]] = {
 __all__ = [
     "RENDERERS",
     "SCAN_EXIT_CODE_HELP",
+    "Check",
     "Confidence",
     "Finding",
     "Location",

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Self
 
 __all__ = [
+    "Check",
     "Confidence",
     "Finding",
     "Location",
@@ -142,6 +143,51 @@ class Finding:
     @property
     def suppressed(self) -> bool:
         return self.suppression is not None
+
+
+@dataclass(frozen=True)
+class Check:
+    """The static description of one check (rule): what every finding of it shares.
+
+    >>> ROOT_USER = Check("docker.root-user", "Container runs as root", Severity.MEDIUM,
+    ...                   tool="config", rationale="...", remediation="Add USER app.")
+    >>> ROOT_USER.at(Location(path="Dockerfile", line=1, snippet="FROM python:3.12"))
+    ...                                                      # doctest: +SKIP
+    """
+
+    id: str
+    title: str
+    severity: Severity
+    tool: str
+    rationale: str = ""
+    remediation: str = ""
+    help_uri: str | None = None
+    tags: tuple[str, ...] = ()
+
+    def at(
+        self,
+        location: Location,
+        *,
+        message: str = "",
+        severity: Severity | None = None,
+        confidence: Confidence = Confidence.HIGH,
+        key: str | None = None,
+    ) -> Finding:
+        """A finding of this check at ``location`` (``severity`` overrides the default)."""
+        return Finding(
+            rule_id=self.id,
+            title=self.title,
+            severity=self.severity if severity is None else severity,
+            location=location,
+            tool=self.tool,
+            confidence=confidence,
+            message=message,
+            rationale=self.rationale,
+            remediation=self.remediation,
+            help_uri=self.help_uri,
+            tags=self.tags,
+            key=key,
+        )
 
 
 def normalize_snippet(text: str) -> str:
