@@ -58,6 +58,7 @@ class LazyGroup(click.Group):
 
 SUBCOMMANDS = {
     "apply": "opsforge.cli.apply_cmd:apply_command",
+    "audit": "opsforge.cli.audit_cmd:audit_command",
     "exec": "opsforge.cli.exec_cmd:exec_command",
     "copy": "opsforge.cli.transfer_cmd:copy_command",
     "fetch": "opsforge.cli.transfer_cmd:fetch_command",

@@ -10,24 +10,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from opsforge.security.findings import Severity
+from opsforge.security.findings import Check, Severity
 
-__all__ = ["CHECKS", "PROFILES", "Check", "check", "checks_for"]
+__all__ = ["CHECKS", "PROFILES", "TOOL", "FleetCheck", "Verdict", "checks_for"]
+
+TOOL = "audit"
 
 PROFILES = ("ssh", "baseline", "all")
 
 
 @dataclass(frozen=True)
-class Check:
-    """One check of the catalog (the finding's rule)."""
+class FleetCheck(Check):
+    """A check of the fleet audit: the finding's rule, its profile, and whether
+    ``opsforge harden`` can fix it."""
 
-    id: str
-    title: str
-    severity: Severity
-    rationale: str
-    remediation: str
-    profile: str  # ssh | baseline
-    remediable: bool = True  # opsforge harden fixes it
+    profile: str = "ssh"  # ssh | baseline
+    remediable: bool = True
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One check on one host (or one item of it): ``message`` is None when it passes.
+
+    ``fix`` is what makes it pass, as data harden turns into deploy operations:
+    sshd_config lines ``(Option, value)`` for the ssh profile; for the baseline
+    ``("mode", path, octal, owner)``, ``("lock", user)``, ``("chmod", path, octal)``,
+    ``("apt-periodic",)``. Empty: harden cannot fix it (``why_no_fix`` says why)."""
+
+    check_id: str
+    message: str | None
+    fix: tuple[tuple[str, ...], ...] = ()
+    failing: bool = True  # False: only warn-level grades (a lower severity)
+    why_no_fix: str = ""
+    key: str | None = None  # what the finding is about, when a check fires per item
+    path: str | None = None  # the file on the host it is about
 
 
 def _c(
@@ -38,8 +54,18 @@ def _c(
     remediation: str,
     profile: str,
     remediable: bool = True,
-) -> Check:
-    return Check(id, title, severity, rationale, remediation, profile, remediable)
+) -> FleetCheck:
+    return FleetCheck(
+        id,
+        title,
+        severity,
+        TOOL,
+        rationale,
+        remediation,
+        tags=("fleet", profile),
+        profile=profile,
+        remediable=remediable,
+    )
 
 
 H, M, L = Severity.HIGH, Severity.MEDIUM, Severity.LOW
@@ -47,7 +73,7 @@ H, M, L = Severity.HIGH, Severity.MEDIUM, Severity.LOW
 _ALL = (
     # sshd effective configuration (sshd -T)
     _c(
-        "ssh-permit-root-login",
+        "ssh.permit-root-login",
         "sshd allows root to log in with a password",
         H,
         "A root password login is the first target of brute force; root should log in "
@@ -56,7 +82,7 @@ _ALL = (
         "ssh",
     ),
     _c(
-        "ssh-password-authentication",
+        "ssh.password-authentication",
         "sshd accepts password authentication",
         H,
         "Passwords can be guessed, phished and reused; keys cannot be brute forced.",
@@ -64,7 +90,7 @@ _ALL = (
         "ssh",
     ),
     _c(
-        "ssh-kbd-interactive",
+        "ssh.kbd-interactive",
         "sshd accepts keyboard-interactive authentication",
         M,
         "Keyboard-interactive (PAM) is another way to type a password, and bypasses "
@@ -73,7 +99,7 @@ _ALL = (
         "ssh",
     ),
     _c(
-        "ssh-permit-empty-passwords",
+        "ssh.permit-empty-passwords",
         "sshd allows accounts with an empty password",
         H,
         "An account without a password can be logged into by anyone.",
@@ -81,7 +107,7 @@ _ALL = (
         "ssh",
     ),
     _c(
-        "ssh-x11-forwarding",
+        "ssh.x11-forwarding",
         "sshd allows X11 forwarding",
         L,
         "X11 forwarding exposes the client's display to the server; servers rarely need it.",
@@ -89,7 +115,7 @@ _ALL = (
         "ssh",
     ),
     _c(
-        "ssh-max-auth-tries",
+        "ssh.max-auth-tries",
         "sshd allows too many authentication attempts per connection",
         M,
         "Many attempts per connection make online guessing cheaper.",
@@ -97,7 +123,7 @@ _ALL = (
         "ssh",
     ),
     _c(
-        "ssh-client-alive",
+        "ssh.client-alive",
         "sshd does not drop idle or dead sessions",
         L,
         "Without ClientAliveInterval an abandoned session stays open indefinitely.",
@@ -105,7 +131,7 @@ _ALL = (
         "ssh",
     ),
     _c(
-        "ssh-login-grace-time",
+        "ssh.login-grace-time",
         "sshd gives unauthenticated connections too long",
         L,
         "A long (or unlimited) LoginGraceTime lets unauthenticated connections pile up.",
@@ -113,7 +139,7 @@ _ALL = (
         "ssh",
     ),
     _c(
-        "ssh-hostbased-authentication",
+        "ssh.hostbased-authentication",
         "sshd trusts host-based authentication",
         M,
         "Host-based trust lets any user of a trusted host in.",
@@ -121,7 +147,7 @@ _ALL = (
         "ssh",
     ),
     _c(
-        "ssh-ignore-rhosts",
+        "ssh.ignore-rhosts",
         "sshd reads .rhosts/.shosts files",
         M,
         "rhosts-style trust is an obsolete way around authentication.",
@@ -129,7 +155,7 @@ _ALL = (
         "ssh",
     ),
     _c(
-        "ssh-permit-user-environment",
+        "ssh.permit-user-environment",
         "sshd lets users set environment variables for sshd",
         M,
         "User-set environment (LD_PRELOAD, ...) can bypass restrictions such as ForceCommand.",
@@ -137,7 +163,7 @@ _ALL = (
         "ssh",
     ),
     _c(
-        "ssh-log-level",
+        "ssh.log-level",
         "sshd does not log logins at INFO or VERBOSE",
         L,
         "Login records (and with VERBOSE the key fingerprint used) are what an incident "
@@ -146,7 +172,7 @@ _ALL = (
         "ssh",
     ),
     _c(
-        "ssh-banner",
+        "ssh.banner",
         "sshd shows no warning banner before login",
         L,
         "A legal warning banner is required by many policies (CIS) before authentication.",
@@ -154,7 +180,7 @@ _ALL = (
         "ssh",
     ),
     _c(
-        "ssh-allow-users-groups",
+        "ssh.allow-users-groups",
         "sshd logins are not limited to listed users or groups",
         L,
         "Without AllowUsers/AllowGroups every account with a shell and a credential can log "
@@ -165,7 +191,7 @@ _ALL = (
     ),
     # the algorithms the server really offers (its KEXINIT), graded like ssh-audit
     _c(
-        "ssh-weak-kex",
+        "ssh.weak-kex",
         "sshd offers weak key exchange algorithms",
         H,
         "SHA-1 based and 1024-bit Diffie-Hellman exchanges are broken or near it; the NIST "
@@ -175,7 +201,7 @@ _ALL = (
         "ssh",
     ),
     _c(
-        "ssh-weak-host-key",
+        "ssh.weak-host-key",
         "sshd offers weak host key algorithms",
         H,
         "ssh-rsa signs with SHA-1, ssh-dss is 1024-bit DSA, and ecdsa-sha2-nistp* use the "
@@ -185,7 +211,7 @@ _ALL = (
         "ssh",
     ),
     _c(
-        "ssh-weak-cipher",
+        "ssh.weak-cipher",
         "sshd offers weak ciphers",
         H,
         "3DES, RC4 (arcfour), Blowfish and CAST are broken; CBC modes are open to "
@@ -195,7 +221,7 @@ _ALL = (
         "ssh",
     ),
     _c(
-        "ssh-weak-mac",
+        "ssh.weak-mac",
         "sshd offers weak MACs",
         H,
         "MD5 and SHA-1 MACs are broken; encrypt-and-MAC (non -etm) modes and 64-bit tags "
@@ -205,7 +231,7 @@ _ALL = (
         "ssh",
     ),
     _c(
-        "ssh-small-dh-modulus",
+        "ssh.small-dh-modulus",
         "sshd hands out small Diffie-Hellman group-exchange moduli",
         M,
         "Group-exchange moduli under 3072 bits give less than 128 bits of security; under "
@@ -215,7 +241,7 @@ _ALL = (
         "ssh",
     ),
     _c(
-        "ssh-terrapin",
+        "ssh.terrapin",
         "sshd is open to the Terrapin prefix-truncation attack",
         M,
         "chacha20-poly1305 or an -etm MAC without strict key exchange "
@@ -224,10 +250,11 @@ _ALL = (
         "Upgrade OpenSSH to 9.6 (or a patched package), or drop chacha20-poly1305 and the "
         "-etm MACs.",
         "ssh",
+        remediable=False,
     ),
     # host baseline
     _c(
-        "base-shadow-permissions",
+        "baseline.shadow-permissions",
         "/etc/shadow (or /etc/gshadow) is readable or writable by others",
         H,
         "The shadow files hold the password hashes; anyone who reads them can crack them offline.",
@@ -235,7 +262,7 @@ _ALL = (
         "baseline",
     ),
     _c(
-        "base-passwd-permissions",
+        "baseline.passwd-permissions",
         "/etc/passwd (or /etc/group) is writable by group or others",
         H,
         "Whoever can write /etc/passwd can add a UID 0 account.",
@@ -243,7 +270,7 @@ _ALL = (
         "baseline",
     ),
     _c(
-        "base-host-key-permissions",
+        "baseline.host-key-permissions",
         "an sshd private host key is readable by others",
         H,
         "A stolen host key lets an attacker impersonate the server.",
@@ -251,7 +278,7 @@ _ALL = (
         "baseline",
     ),
     _c(
-        "base-empty-password",
+        "baseline.empty-password",
         "an account has an empty password",
         H,
         "An empty password field lets anyone log in (su, console, services using PAM).",
@@ -259,7 +286,7 @@ _ALL = (
         "baseline",
     ),
     _c(
-        "base-uid0",
+        "baseline.uid0",
         "an account besides root has UID 0",
         H,
         "A second UID 0 account is root under another name, often a backdoor.",
@@ -268,7 +295,7 @@ _ALL = (
         remediable=False,
     ),
     _c(
-        "base-path-world-writable",
+        "baseline.path-world-writable",
         "a directory in PATH, or a file in one, is world-writable",
         H,
         "Anyone can plant or replace a program that root runs by name.",
@@ -276,7 +303,7 @@ _ALL = (
         "baseline",
     ),
     _c(
-        "base-sudo-nopasswd",
+        "baseline.sudo-nopasswd",
         "sudoers grants commands without a password (NOPASSWD)",
         M,
         "NOPASSWD turns any compromise of that account into root without a second factor.",
@@ -285,7 +312,7 @@ _ALL = (
         remediable=False,
     ),
     _c(
-        "base-unattended-upgrades",
+        "baseline.unattended-upgrades",
         "security updates are not installed automatically",
         M,
         "Hosts without automatic security updates stay open to published exploits.",
@@ -295,7 +322,7 @@ _ALL = (
         "baseline",
     ),
     _c(
-        "base-listen-any",
+        "baseline.listen-any",
         "a service listens on all addresses (0.0.0.0 / ::)",
         L,
         "A service bound to every address is reachable from every network the host is on; "
@@ -307,14 +334,10 @@ _ALL = (
     ),
 )
 
-CHECKS: dict[str, Check] = {c.id: c for c in _ALL}
+CHECKS: dict[str, FleetCheck] = {c.id: c for c in _ALL}
 
 
-def check(check_id: str) -> Check:
-    return CHECKS[check_id]
-
-
-def checks_for(profile: str) -> tuple[Check, ...]:
+def checks_for(profile: str) -> tuple[FleetCheck, ...]:
     """The checks of ``profile`` (ssh, baseline or all), in catalog order."""
     if profile == "all":
         return _ALL
