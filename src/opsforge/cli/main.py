@@ -65,6 +65,7 @@ SUBCOMMANDS = {
     "inventory": "opsforge.cli.inventory_cmd:inventory_group",
     "lab": "opsforge.cli.lab_cmd:lab_group",
     "runs": "opsforge.cli.runs_cmd:runs_group",
+    "scan": "opsforge.cli.scan_cmd:scan_command",
     "completion": "opsforge.cli.completion:completion_command",
 }
 
