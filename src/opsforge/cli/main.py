@@ -62,6 +62,7 @@ SUBCOMMANDS = {
     "exec": "opsforge.cli.exec_cmd:exec_command",
     "copy": "opsforge.cli.transfer_cmd:copy_command",
     "fetch": "opsforge.cli.transfer_cmd:fetch_command",
+    "harden": "opsforge.cli.harden_cmd:harden_command",
     "inventory": "opsforge.cli.inventory_cmd:inventory_group",
     "lab": "opsforge.cli.lab_cmd:lab_group",
     "runs": "opsforge.cli.runs_cmd:runs_group",

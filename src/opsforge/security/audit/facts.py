@@ -42,6 +42,7 @@ class SshdInfo:
     options: dict[str, tuple[str, ...]] = field(default_factory=dict)  # lower-case keys
     host_keys: tuple[FileMode, ...] = ()
     first_directive: str = ""  # of the main config: "include /etc/ssh/sshd_config.d/*.conf"
+    groups: tuple[str, ...] = ()  # of the login user
 
     @property
     def ok(self) -> bool:
@@ -68,7 +69,7 @@ class SshdFacts(Fact[SshdInfo]):
         conf = shlex.quote(self.config)
         return (
             "set +e; SSHD=$(command -v sshd || echo /usr/sbin/sshd); "
-            'echo "@@user ${SUDO_USER:-$(id -un)}"; '
+            'u=${SUDO_USER:-$(id -un)}; echo "@@user $u"; echo "@@groups $(id -Gn "$u")"; '
             f'out=$("$SSHD" -T -f {conf} 2>&1); rc=$?; echo "@@rc $rc"; '
             "printf '%s\\n' \"$out\"; echo @@hostkeys; "
             "[ $rc -eq 0 ] && printf '%s\\n' \"$out\" | awk '$1==\"hostkey\"{print $2}' | "
@@ -78,6 +79,7 @@ class SshdFacts(Fact[SshdInfo]):
 
     def parse(self, output: str, exit_code: int) -> SshdInfo:
         user, code, part = "", -1, "head"
+        groups: tuple[str, ...] = ()
         options: dict[str, list[str]] = {}
         lines: list[str] = []
         keys: list[FileMode] = []
@@ -85,6 +87,8 @@ class SshdFacts(Fact[SshdInfo]):
         for line in output.splitlines():
             if line.startswith("@@user "):
                 user = line[7:].strip()
+            elif line.startswith("@@groups"):
+                groups = tuple(line[8:].split())
             elif line.startswith("@@rc "):
                 code, part = int(line[5:]), "options"
             elif line in ("@@hostkeys", "@@first"):
@@ -104,6 +108,7 @@ class SshdFacts(Fact[SshdInfo]):
             config=self.config,
             user=user,
             exit_code=code,
+            groups=groups,
             error="" if code == 0 else "\n".join(lines).strip()[-500:],
             options={k: tuple(v) for k, v in options.items()},
             host_keys=tuple(keys),
