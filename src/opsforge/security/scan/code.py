@@ -16,6 +16,7 @@ from typing import Any
 from opsforge.security.findings import Confidence, Finding, Location, Severity
 from opsforge.security.report import Problem
 from opsforge.security.scan.files import SourceFile
+from opsforge.security.scan.secrets import redact
 
 __all__ = ["scan_python"]
 
@@ -50,6 +51,9 @@ _REMEDIATION = {
 }
 
 
+_PASSWORD_TESTS = frozenset({"B105", "B106", "B107"})
+
+
 def _convert(issue: Any, rel: str, lines: list[str]) -> Finding:
     from bandit.core import docs_utils
 
@@ -61,6 +65,12 @@ def _convert(issue: Any, rel: str, lines: list[str]) -> Finding:
         test_id, f"See Bandit's documentation of {test_id} ({issue.test})."
     )
     column = int(issue.col_offset) + 1 if issue.col_offset is not None else None
+    text = str(issue.text)
+    if test_id in _PASSWORD_TESTS:  # "Possible hardcoded password: 'VALUE'": never print VALUE
+        value = text.split(": ", 1)[1][1:-1] if ": '" in text else ""
+        if value:
+            text = text.replace(value, redact(value))
+            snippet = snippet.replace(value, redact(value)) if snippet else snippet
     return Finding(
         rule_id=test_id,
         title=str(issue.test).replace("_", " "),
@@ -68,8 +78,11 @@ def _convert(issue: Any, rel: str, lines: list[str]) -> Finding:
         confidence=Confidence.parse(str(issue.confidence)),
         location=Location(path=rel, line=line, column=column, snippet=snippet),
         tool=TOOL,
-        message=str(issue.text),
-        rationale=str(issue.text),
+        message=text,
+        rationale="A password or secret written in source code is readable by everyone with "
+        "the code and its history."
+        if test_id in _PASSWORD_TESTS
+        else text,
         remediation=remediation,
         help_uri=docs_utils.get_url(test_id),
         tags=(f"CWE-{cwe}",) if cwe else (),

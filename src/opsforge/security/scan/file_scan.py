@@ -69,15 +69,17 @@ def _config(file: SourceFile, text: str) -> tuple[list[Finding], list[Problem]]:
     return scan_manifests(rel, documents), []
 
 
-def _redact_snippets(findings: list[Finding], values: set[str]) -> list[Finding]:
-    """Other scanners' snippets must not show a secret the secret scanner found."""
+def _redact(findings: list[Finding], values: set[str]) -> list[Finding]:
+    """Other scanners' snippets and messages must not show a secret the secret scanner found."""
     result = []
     for finding in findings:
-        snippet = finding.location.snippet
-        if snippet and finding.tool != "secrets" and any(v in snippet for v in values):
+        snippet, message = finding.location.snippet or "", finding.message
+        if finding.tool != "secrets" and any(v in snippet or v in message for v in values):
             for value in values:
                 snippet = snippet.replace(value, redact(value))
-            finding = replace(finding, location=replace(finding.location, snippet=snippet))
+                message = message.replace(value, redact(value))
+            location = replace(finding.location, snippet=snippet or None)
+            finding = replace(finding, location=location, message=message)
         result.append(finding)
     return result
 
@@ -126,7 +128,7 @@ def scan_batch(files: list[SourceFile], scanners: frozenset[str], max_size: int)
     for rel, findings in per_file.items():
         text = texts.get(rel, "")
         if secret_values.get(rel):
-            findings = _redact_snippets(findings, secret_values[rel])
+            findings = _redact(findings, secret_values[rel])
         inline = suppressions.parse(text)
         if inline:
             findings = suppressions.apply_suppressions(findings, inline, rel, text)
