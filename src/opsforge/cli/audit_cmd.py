@@ -13,6 +13,7 @@ import click
 from rich.text import Text
 
 from opsforge.cli.console import err_console, out_console
+from opsforge.cli.redact import Redactor, known_secrets
 from opsforge.cli.render import TextRenderer
 from opsforge.cli.runner import execute
 from opsforge.cli.targets import Targets, resolve_targets, target_options
@@ -203,6 +204,10 @@ def audit_command(pattern: str, **params: Any) -> None:
     text = TextRenderer([s.name for s in targets.specs])
     code, results = run_audit(targets, settings, command="audit", text=text)
     report = fleet_report([s.name for s in targets.specs], results, {})
+    become = targets.fanout.become
+    report = Redactor(known_secrets(targets.specs, [become.password if become else None])).value(
+        report
+    )
     if known is not None:
         report = apply_baseline(report, known)
     write_report(report, params["format"], params["report"])
