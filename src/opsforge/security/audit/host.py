@@ -3,7 +3,6 @@ wire, judge both against the policy, and turn what fails into findings."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -172,7 +171,3 @@ async def _read_offer(
 
 def _problem(host: str, message: str) -> Problem:
     return Problem(message, host=host, tool=TOOL)
-
-
-def collect_findings(audits: Sequence[HostAudit]) -> tuple[Finding, ...]:
-    return tuple(f for audit in audits for f in audit.findings())
