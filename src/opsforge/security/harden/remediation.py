@@ -174,10 +174,14 @@ def plan_remediation(audit: HostAudit, spec: HostSpec, policy: Policy) -> Remedi
         for v in audit.failing
         if not CHECKS[v.check_id].remediable or not v.fix
     ]
-    if info is None or not info.ok:
-        why = [f"{p.message}: nothing planned for sshd" for p in audit.problems]
-        return Remediation(audit.host, unfixable=(*unfixable, *why))
-    lines, refused = _sshd_lines(audit, info, spec, policy)
+    if info is None:
+        return Remediation(audit.host, unfixable=tuple(unfixable))
+    lines: list[tuple[str, str]] = []
+    refused: list[str] = []
+    if info.ok:
+        lines, refused = _sshd_lines(audit, info, spec, policy)
+    else:
+        unfixable += [f"{p.message}: nothing planned for sshd" for p in audit.problems]
     banner = None
     if any(option == "Banner" and value == policy.banner for option, value in lines):
         banner = (policy.banner, policy.banner_text)
@@ -198,7 +202,7 @@ def plan_remediation(audit: HostAudit, spec: HostSpec, policy: Policy) -> Remedi
         host=audit.host,
         target=_target(info) if lines else None,
         sshd_lines=tuple(lines),
-        reload_command=reload_command(info),
+        reload_command=reload_command(info) if lines else "",
         banner=banner,
         file_fixes=tuple(fixes),
         refused=tuple(refused),
