@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from opsforge.security import Confidence, Severity
 from opsforge.security.scan import ScanOptions, run_scan
 
@@ -107,3 +109,57 @@ def test_syntax_error_is_reported_and_scan_continues(tmp_path: Path) -> None:
     assert problem.path == "broken.py"
     assert "syntax error" in problem.message
     assert report.incomplete
+
+
+NOSEC = """\
+import subprocess
+
+TABLE = {
+    "a": subprocess.call("ls", shell=True),  # nosec B602
+    "b": "/tmp/x",
+    "c": subprocess.call(
+        "ls",  # nosec
+        shell=True,
+    ),
+}
+PASSWORD = "hunter22"  # nosec
+TOKEN = "tok-1234567"
+subprocess.call("ls", shell=True)
+x = [1,
+     2]  # nosec
+assert TABLE
+"""
+
+
+def test_fast_nosec_lookup_gives_bandit_s_own_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bandit.core import utils as bandit_utils
+
+    from opsforge.security.scan import code
+
+    (tmp_path / "nosec.py").write_text(NOSEC)
+    (tmp_path / "tool.py").write_text(VULNERABLE)
+    fast = scan(tmp_path)
+    fast_all = run_scan(ScanOptions(root=tmp_path, scanners=frozenset({"code"}), jobs=1))
+    assert bandit_utils.get_nosec is code.fast_get_nosec
+
+    def original(nosec_lines: dict[int, object], context: dict[str, list[int]]) -> object:
+        for line in context["linerange"]:
+            found = nosec_lines.get(line)
+            if found is not None:
+                return found
+        return None
+
+    monkeypatch.setattr(code, "fast_get_nosec", original)
+    slow_all = run_scan(ScanOptions(root=tmp_path, scanners=frozenset({"code"}), jobs=1))
+    assert bandit_utils.get_nosec is original
+    assert [f.fingerprint for f in slow_all.findings] == [f.fingerprint for f in fast_all.findings]
+    lines = {
+        (f.rule_id, f.location.line) for f in fast_all.findings if f.location.path == "nosec.py"
+    }
+    assert ("B602", 4) not in lines  # nosec B602 on the line
+    assert ("B602", 13) in lines
+    assert ("B105", 12) in lines
+    assert ("B105", 11) not in lines
+    assert fast

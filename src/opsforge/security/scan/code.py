@@ -8,6 +8,7 @@ could not parse become problems (the scan is then incomplete).
 
 from __future__ import annotations
 
+import bisect
 import logging
 import warnings
 from collections.abc import Sequence
@@ -89,10 +90,42 @@ def _convert(issue: Any, rel: str, lines: list[str]) -> Finding:
     )
 
 
-def scan_python(files: Sequence[tuple[SourceFile, str]]) -> tuple[list[Finding], list[Problem]]:
-    """Run every Bandit test over ``files`` (file, text already read)."""
-    if not files:
-        return [], []
+_nosec_cache: list[Any] = [None, ()]
+
+
+def fast_get_nosec(nosec_lines: dict[int, Any], context: dict[str, Any]) -> Any:
+    """Bandit's ``utils.get_nosec`` with the same result, without a dict lookup per line.
+
+    Bandit asks, for every node, whether any line of the node's range carries a
+    ``# nosec``; for a string inside a large literal that range is the whole
+    literal, so the original loop costs (strings x lines) lookups (most of
+    Bandit's time on big generated modules). The lines that do carry a nosec
+    are few: find the first of them inside the (contiguous, ascending) range
+    with a binary search instead.
+    """
+    linerange = context["linerange"]
+    if not nosec_lines or not linerange:
+        return None
+    if _nosec_cache[0] is not nosec_lines:
+        marked = sorted(line for line, value in nosec_lines.items() if value is not None)
+        _nosec_cache[:] = [nosec_lines, marked]
+    marked = _nosec_cache[1]
+    if not marked:
+        return None
+    low, high = linerange[0], linerange[-1]
+    if high - low + 1 != len(linerange):  # not a plain range: the original walk
+        for line in linerange:
+            found = nosec_lines.get(line)
+            if found is not None:
+                return found
+        return None
+    index = bisect.bisect_left(marked, low)
+    if index < len(marked) and marked[index] <= high:
+        return nosec_lines[marked[index]]
+    return None
+
+
+def _load_bandit() -> tuple[Any, Any]:
     logging.getLogger("bandit").setLevel(logging.CRITICAL)
     # bandit's import loads its report formatters; optional ones log import errors
     logging.getLogger("stevedore.extension").setLevel(logging.CRITICAL)
@@ -100,7 +133,17 @@ def scan_python(files: Sequence[tuple[SourceFile, str]]) -> tuple[list[Finding],
         warnings.simplefilter("ignore", DeprecationWarning)
         from bandit.core import config as bandit_config
         from bandit.core import manager as bandit_manager
+        from bandit.core import utils as bandit_utils
+    if getattr(bandit_utils, "get_nosec", None) is not fast_get_nosec:
+        bandit_utils.get_nosec = fast_get_nosec
+    return bandit_config, bandit_manager
 
+
+def scan_python(files: Sequence[tuple[SourceFile, str]]) -> tuple[list[Finding], list[Problem]]:
+    """Run every Bandit test over ``files`` (file, text already read)."""
+    if not files:
+        return [], []
+    bandit_config, bandit_manager = _load_bandit()
     conf = bandit_config.BanditConfig()
     mgr = bandit_manager.BanditManager(conf, "file", quiet=True)
     by_path = {file.path: (file, text) for file, text in files}
