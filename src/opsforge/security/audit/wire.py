@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import struct
 from dataclasses import dataclass
@@ -172,7 +173,7 @@ async def _exchange(address: str, port: int, probe_gex: bool) -> ServerOffer:
             with contextlib.suppress(WireError, asyncio.IncompleteReadError, OSError):
                 bits = await _gex_probe(reader, writer, offer, gex)
             if bits is not None:
-                offer = ServerOffer(**{**offer.__dict__, "gex_modulus_bits": bits})
+                offer = dataclasses.replace(offer, gex_modulus_bits=bits)
         return offer
     finally:
         writer.close()
