@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -174,3 +178,43 @@ def test_two_workers_give_the_same_report_as_one(tmp_path: Path) -> None:
     assert one.stats["python_files"] >= 90
     fingerprints = [f.fingerprint for f in two.findings]
     assert len(fingerprints) == len(set(fingerprints))
+
+
+def test_ctrl_c_stops_workers_without_tracebacks(tmp_path: Path) -> None:
+    root = tmp_path / "big"
+    table = "TABLE = {\n" + "".join(f'    "k{i}": "value {i}",\n' for i in range(3000)) + "}\n"
+    for index in range(120):
+        package = root / f"pkg{index % 6}"
+        package.mkdir(parents=True, exist_ok=True)
+        (package / f"mod{index}.py").write_text(VULNERABLE + table)
+    env = dict(os.environ, NO_COLOR="1")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "opsforge", "scan", str(root), "-j", "2", "--only", "code"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        children_file = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+        children: list[int] = []
+        deadline = time.monotonic() + 120
+        while len(children) < 2 and time.monotonic() < deadline:  # wait for the workers
+            assert process.poll() is None, "the scan ended before it could be interrupted"
+            time.sleep(0.2)
+            children = [int(pid) for pid in children_file.read_text().split()]
+        assert len(children) >= 2, "no worker processes"
+        time.sleep(0.5)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr
+    assert "Traceback" not in stderr
+    for pid in children:
+        assert (
+            not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+        )

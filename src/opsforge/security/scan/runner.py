@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -67,6 +68,11 @@ def _batches(files: list[SourceFile], jobs: int) -> Iterator[list[SourceFile]]:
         yield batch
 
 
+def _worker_init() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them (no traceback per worker)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _context() -> multiprocessing.context.BaseContext:
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
@@ -87,7 +93,9 @@ def _scan_files(
         if wants_history:
             history = scan_history(options.root, options.exclude)
         return [scan_batch(files, options.scanners, options.max_file_size)], history
-    with ProcessPoolExecutor(max_workers=options.jobs, mp_context=_context()) as pool:
+    with ProcessPoolExecutor(
+        max_workers=options.jobs, mp_context=_context(), initializer=_worker_init
+    ) as pool:
         futures: list[Future[BatchResult]] = [
             pool.submit(scan_batch, batch, options.scanners, options.max_file_size)
             for batch in _batches(files, options.jobs)
@@ -96,8 +104,10 @@ def _scan_files(
             if wants_history:
                 history = scan_history(options.root, options.exclude)
             return [future.result() for future in futures], history
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+        except BaseException:  # Ctrl-C or a failure: stop the workers now, by their PIDs
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)
             raise
 
 
