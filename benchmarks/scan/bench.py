@@ -49,18 +49,42 @@ def timed(
     return wall, cpu
 
 
-def commands(tree: Path, tag: str) -> dict[str, tuple[list[str], Path | None]]:
+Command = tuple[list[str], Path | None, Path | None]  # argv, stdout file, cwd
+
+
+def commands(tree: Path, tag: str) -> dict[str, Command]:
     bin_ = BENCH_VENV / "bin"
+    opsforge = [
+        *OPSFORGE,
+        "scan",
+        str(tree),
+        "--only",
+        "code",
+        "--only",
+        "secrets",
+        "--all-files",
+        "--format",
+        "json",
+        "-o",
+        str(OUT / f"opsforge-{tag}.json"),
+    ]
+    bandit = [
+        str(bin_ / "bandit"),
+        "-r",
+        str(tree),
+        "-q",
+        "-f",
+        "json",
+        "-o",
+        str(OUT / f"bandit-{tag}.json"),
+    ]
+    # detect-secrets lists files with git when its working directory is in a work tree:
+    # run it inside the tree (not a git checkout) on "."
+    detect = [str(bin_ / "detect-secrets"), "scan", "--all-files", "."]
     return {
-        "opsforge": (
-            [*OPSFORGE, "scan", str(tree), "--only", "code", "--only", "secrets", "--all-files",
-             "--format", "json", "-o", str(OUT / f"opsforge-{tag}.json")],
-            None,
-        ),
-        "bandit": ([str(bin_ / "bandit"), "-r", str(tree), "-q", "-f", "json",
-                    "-o", str(OUT / f"bandit-{tag}.json")], None),
-        "detect-secrets": ([str(bin_ / "detect-secrets"), "scan", "--all-files", str(tree)],
-                           OUT / f"detect-secrets-{tag}.json"),
+        "opsforge": (opsforge, None, None),
+        "bandit": (bandit, None, None),
+        "detect-secrets": (detect, OUT / f"detect-secrets-{tag}.json", tree),
     }  # fmt: skip
 
 
@@ -116,9 +140,9 @@ def corpus_quality() -> dict[str, dict[str, float]]:
     shutil.rmtree(root, ignore_errors=True)
     corpus.write_cases(root, corpus.SECRETS + corpus.LOOK_ALIKES)
     truth = {(c.path, line) for c in corpus.SECRETS for _, line in c.expected}
-    for name, (command, stdout) in commands(root, "corpus").items():
+    for name, (command, stdout, cwd) in commands(root, "corpus").items():
         if name != "bandit":
-            timed(command, stdout, cwd=root)
+            timed(command, stdout, cwd=cwd)
     ours, theirs = secrets_sets(root, "corpus")
     result = {}
     for name, found in (("opsforge", ours), ("detect-secrets", theirs)):
@@ -147,8 +171,8 @@ def main() -> None:
         "detect-secrets": [],
     }
     for run in range(args.runs):
-        for name, (command, stdout) in commands(TREE, "tree").items():
-            wall, cpu = timed(command, stdout)
+        for name, (command, stdout, cwd) in commands(TREE, "tree").items():
+            wall, cpu = timed(command, stdout, cwd=cwd)
             times[name].append((wall, cpu))
             print(f"run {run + 1} {name:15s} wall {wall:7.1f} s  cpu {cpu:7.1f} s", flush=True)
     med = {

@@ -28,5 +28,12 @@ fi
 # 3. the tree: by default the peers' own installed site-packages (bandit, detect-secrets,
 #    rich, pygments, pip, setuptools, requests, urllib3, yaml, ...), ~1,500 Python files
 export SCAN_TREE="${SCAN_TREE:-$(echo "$BENCH_VENV"/lib/python3*/site-packages)}"
+#    SCAN_SUBSET="requests rich ..." copies only those entries of it into $ROOT/tree (a smaller
+#    tree for a loaded machine; README says which was measured)
+if [ -n "${SCAN_SUBSET:-}" ]; then
+  rm -rf "$ROOT/tree" && mkdir -p "$ROOT/tree"
+  for entry in $SCAN_SUBSET; do cp -r "$SCAN_TREE/$entry" "$ROOT/tree/"; done
+  SCAN_TREE="$ROOT/tree"
+fi
 export PYTHONDONTWRITEBYTECODE=1
 exec "$OPSFORGE_VENV/bin/python" "$HERE/bench.py" "$@"
