@@ -103,6 +103,7 @@ jobs:
           make build
           echo $DEPLOY_TOKEN
       - run: curl -sSL https://install.example.org | bash
+      - run: echo "triage ${{ github.event.issue.title }}"
 """
 GITHUB_GOOD = """\
 name: ci
@@ -202,6 +203,7 @@ def test_github_workflow_misconfigurations(tmp_path: Path) -> None:
         ("ci.secret-echoed", 13),
         ("ci.secret-echoed", 16),
         ("ci.curl-pipe-shell", 17),
+        ("ci.expression-injection", 18),
     }
 
 

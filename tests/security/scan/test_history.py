@@ -53,3 +53,21 @@ def test_history_outside_a_repository_says_so(tmp_path: Path) -> None:
     (problem,) = report.problems
     assert problem.message.startswith("history not scanned: git log failed")
     assert report.incomplete
+
+
+def test_history_of_a_subdirectory_uses_its_paths(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "app.py").write_text(f'TOKEN = "{corpus.GITHUB}"\n')
+    (tmp_path / "other.py").write_text(f'KEY = "{corpus.STRIPE}"\n')
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "add")
+    (tmp_path / "svc" / "app.py").write_text("TOKEN = None\n")
+    (tmp_path / "other.py").write_text("KEY = None\n")
+    git(tmp_path, "commit", "-q", "-am", "remove")
+    report = run_scan(
+        ScanOptions(root=tmp_path / "svc", scanners=frozenset({"secrets"}), history=True, jobs=1)
+    )
+    assert [(f.rule_id, f.location.path) for f in report.findings] == [
+        ("secret.github-token", "app.py")
+    ]

