@@ -62,3 +62,10 @@ def test_lock_files_get_provider_rules_only() -> None:
     assert [f.rule_id for f in found] == ["secret.gitlab-token"]
     both = scan_secrets("config.toml", text)
     assert sorted(f.rule_id for f in both) == ["secret.gitlab-token", "secret.password-assignment"]
+
+
+def test_text_whose_lowercase_changes_length_is_still_scanned_right() -> None:
+    text = f'# İstanbul office\nDB_PASSWORD = "{corpus.DB_PASSWORD}"\n'
+    assert len(text.lower()) != len(text)
+    (finding,) = scan_secrets("settings.py", text)
+    assert (finding.rule_id, finding.location.line) == ("secret.password-assignment", 2)

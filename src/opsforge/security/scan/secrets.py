@@ -38,6 +38,8 @@ from opsforge.security.scan.secret_rules import (
 __all__ = ["find_secrets", "is_lock_file", "redact", "scan_secrets", "secret_key"]
 
 _KEYWORD = re.compile(r"(?i)passw|pwd|secret|token|key|credential|auth|signature|salt")
+#: the same on lower-cased text: ten times faster than (?i) in Python's re
+_KEYWORD_LOWER = re.compile(_KEYWORD.pattern.removeprefix("(?i)"))
 _LOCK_FILES = frozenset(
     {"uv.lock", "go.sum", "pnpm-lock.yaml", "flake.lock", "mix.lock", "pubspec.lock"}
 )
@@ -221,7 +223,12 @@ def find_secrets(rel: str, text: str) -> list[tuple[Finding, str]]:
     if is_lock_file(rel):
         return findings
     unquoted_ok = os.path.splitext(rel)[1].lower() not in _CODE_SUFFIXES
-    candidate_lines = sorted({lines.locate(m.start())[0] for m in _KEYWORD.finditer(text)})
+    lowered = text.lower()
+    if len(lowered) == len(text):  # offsets line up (no character changed length)
+        keywords = _KEYWORD_LOWER.finditer(lowered)
+    else:
+        keywords = _KEYWORD.finditer(text)
+    candidate_lines = sorted({lines.locate(m.start())[0] for m in keywords})
     for number in candidate_lines:
         line_text = lines.line(number)
         if len(line_text) > _MAX_LINE:
