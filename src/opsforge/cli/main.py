@@ -60,13 +60,16 @@ class LazyGroup(click.Group):
 
 SUBCOMMANDS = {
     "apply": "opsforge.cli.apply_cmd:apply_command",
+    "audit": "opsforge.cli.audit_cmd:audit_command",
     "exec": "opsforge.cli.exec_cmd:exec_command",
     "copy": "opsforge.cli.transfer_cmd:copy_command",
     "fetch": "opsforge.cli.transfer_cmd:fetch_command",
+    "harden": "opsforge.cli.harden_cmd:harden_command",
     "inventory": "opsforge.cli.inventory_cmd:inventory_group",
     "lab": "opsforge.cli.lab_cmd:lab_group",
     "runs": "opsforge.cli.runs_cmd:runs_group",
     "pipeline": "opsforge.cli.pipeline_cmd:pipeline_group",
+    "scan": "opsforge.cli.scan_cmd:scan_command",
     "completion": "opsforge.cli.completion:completion_command",
     "logs": "opsforge.cli.logs_cmd:logs_group",
     "agent": "opsforge.cli.agent_cmd:agent_group",

@@ -13,6 +13,7 @@ from opsforge.adhoc import Task
 from opsforge.adhoc import build_plan as build_fanout_plan
 from opsforge.cli.console import err_console
 from opsforge.cli.interrupts import SignalInterrupts
+from opsforge.cli.redact import Redactor, known_secrets
 from opsforge.cli.render import JsonLinesRenderer
 from opsforge.cli.targets import Targets
 from opsforge.connectors.pool import ConnectionPool
@@ -98,9 +99,13 @@ def execute(
     """Build the plan over a fresh connection pool, run it, render, return the exit code.
     ``run`` replaces the single plan (``build``) with a run of its own (playbooks)."""
     subscribers, shown = _subscribers(targets, command, text)
+    become = targets.fanout.become
+    redactor = Redactor(known_secrets(targets.specs, [become.password if become else None]))
+    if redactor.forms:  # vault values and passwords never reach the screen or the run log
+        subscribers = redactor.wrap(subscribers)
     summary, outcomes = asyncio.run(_run(targets, build, subscribers, run))
     if shown is not None:
-        shown.finish(summary, outcomes)
+        shown.finish(summary, redactor.value(outcomes))
     return int(summary.exit_code())
 
 

@@ -19,7 +19,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -31,6 +31,8 @@ from opsforge.types import ConnectOptions, HostSpec
 __all__ = ["LabError", "LabHost", "LabInfo", "SSHLab", "lab_down", "lab_status", "lab_up"]
 
 STATE_FILE = "pids.json"
+#: the host variable naming a host's sshd_config (what ``opsforge audit``/``harden`` read)
+SSHD_CONFIG_VAR = "opsforge_sshd_config"
 READY_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
 _START_ATTEMPTS = 3
@@ -56,8 +58,14 @@ class LabInfo(lab_files.HostFiles[LabHost]):
     user: str
     hosts: tuple[LabHost, ...]
 
+    def sshd_config_path(self, name: str) -> Path:
+        """The sshd_config of lab host ``name`` (sshd rereads it on SIGHUP)."""
+        return lab_files.host_dir(self.root, self.host(name).name) / "sshd_config"
+
     def host_spec(self, name: str, **changes: object) -> HostSpec:
+        """The host's HostSpec; its vars name its sshd_config (``opsforge_sshd_config``)."""
         host = self.host(name)
+        changes.setdefault("vars", {SSHD_CONFIG_VAR: str(self.sshd_config_path(name))})
         return lab_files.host_spec(
             host.name, lab_files.LOOPBACK, host.port, self.user, self.key_path, **changes
         )
@@ -132,14 +140,21 @@ class SSHLab:
         *,
         base_port: int | None = None,
         sshd_options: Mapping[str, str] | None = None,
+        host_options: Mapping[str, Mapping[str, str]] | None = None,
+        extra_host_keys: Sequence[str] = (),
     ) -> None:
-        """``sshd_options`` replace or add sshd_config options of every host."""
+        """``sshd_options`` replace or add sshd_config options of every host,
+        ``host_options`` those of one host (by name: lab1, ...; an empty value drops
+        an option); ``extra_host_keys`` are more host key types every host gets
+        besides ed25519 (``"ecdsa-sha2-nistp256"``, ``"ssh-rsa"``)."""
         if n < 1:
             raise LabError(f"a lab needs at least one host, not {n}")
         self.root = Path(root).absolute()
         self.n = n
         self.base_port = base_port
         self.sshd_options = dict(sshd_options or {})
+        self.host_options = {k: dict(v) for k, v in (host_options or {}).items()}
+        self.extra_host_keys = tuple(extra_host_keys)
         self._procs: dict[int, subprocess.Popen[bytes]] = {}
         self.info: LabInfo | None = None
 
@@ -166,6 +181,11 @@ class SSHLab:
         hdir = lab_files.host_dir(self.root, name)
         hdir.mkdir(parents=True, exist_ok=True)
         lab_files.ensure_key(hdir / "host_ed25519")
+        extra_keys = []
+        for alg in self.extra_host_keys:
+            path = hdir / f"host_{alg.replace('-', '_')}"
+            lab_files.ensure_key(path, alg)
+            extra_keys.append(path)
         conf = hdir / "sshd_config"
         conf.write_text(
             lab_files.sshd_config_text(
@@ -175,7 +195,8 @@ class SSHLab:
                 authorized_keys=self.root / "client_ed25519.pub",
                 home=self.root / "home",
                 as_root=os.geteuid() == 0,
-                overrides=self.sshd_options,
+                overrides={**self.sshd_options, **self.host_options.get(name, {})},
+                extra_host_keys=extra_keys,
             )
         )
         log = hdir / "sshd.log"
@@ -239,7 +260,12 @@ class SSHLab:
         pairs = [(h.name, h.port) for h in info.hosts]
         user, key, known = info.user, info.key_path, info.known_hosts_path
         lab_files.write_known_hosts(known, host_keys)
-        lab_files.write_inventory(info.inventory_path, pairs, user=user, key=key, known_hosts=known)
+        configs = {
+            h.name: {SSHD_CONFIG_VAR: str(info.sshd_config_path(h.name))} for h in info.hosts
+        }
+        lab_files.write_inventory(
+            info.inventory_path, pairs, user=user, key=key, known_hosts=known, host_vars=configs
+        )
         lab_files.write_ssh_config(
             info.ssh_config_path, pairs, user=user, key=key, known_hosts=known
         )

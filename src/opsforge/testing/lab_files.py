@@ -40,11 +40,11 @@ __all__ = [
 LOOPBACK = "127.0.0.1"
 
 
-def ensure_key(path: Path) -> asyncssh.SSHKey:
-    """Load the ed25519 key at ``path``, generating it (and ``.pub``) if missing."""
+def ensure_key(path: Path, alg: str = "ssh-ed25519") -> asyncssh.SSHKey:
+    """Load the key at ``path``, generating it (type ``alg``, and ``.pub``) if missing."""
     if path.exists():
         return asyncssh.read_private_key(path)
-    key = asyncssh.generate_private_key("ssh-ed25519", comment=f"opsforge-lab {path.name}")
+    key = asyncssh.generate_private_key(alg, comment=f"opsforge-lab {path.name}")
     tmp = path.with_name(path.name + ".tmp")
     key.write_private_key(tmp)
     os.chmod(tmp, 0o600)
@@ -67,8 +67,10 @@ def sshd_config_text(
     home: Path,
     as_root: bool,
     overrides: Mapping[str, str] | None = None,
+    extra_host_keys: Sequence[Path] = (),
 ) -> str:
-    """One lab host's sshd_config; ``overrides`` replace or add options."""
+    """One lab host's sshd_config; ``overrides`` replace or add options (a value of
+    ``None``-like ``""`` drops the option); ``extra_host_keys`` add HostKey lines."""
     options = {
         "ListenAddress": LOOPBACK,
         "Port": str(port),
@@ -94,7 +96,9 @@ def sshd_config_text(
     if as_root:
         options["PermitRootLogin"] = "prohibit-password"
     options.update(overrides or {})
-    return "".join(f"{name} {value}\n" for name, value in options.items())
+    lines = [f"{name} {value}\n" for name, value in options.items() if value != ""]
+    lines[3:3] = [f"HostKey {key}\n" for key in extra_host_keys]
+    return "".join(lines)
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -136,9 +140,11 @@ def write_inventory(
     key: Path,
     known_hosts: Path,
     addresses: Sequence[str] | None = None,
+    host_vars: Mapping[str, Mapping[str, str]] | None = None,
 ) -> None:
     """An Ansible YAML inventory: ``all`` with lab1..labN, groups ``odd``/``even``
-    (``addresses``: one per host, default 127.0.0.1)."""
+    (``addresses``: one per host, default 127.0.0.1; ``host_vars``: more variables
+    per host name)."""
     where = _addresses(len(hosts), addresses)
     entries = {
         name: {
@@ -146,6 +152,7 @@ def write_inventory(
             "ansible_port": port,
             "ansible_user": user,
             "ansible_ssh_private_key_file": str(key),
+            **(host_vars or {}).get(name, {}),
         }
         for address, (name, port) in zip(where, hosts, strict=True)
     }
