@@ -69,3 +69,14 @@ def test_text_whose_lowercase_changes_length_is_still_scanned_right() -> None:
     assert len(text.lower()) != len(text)
     (finding,) = scan_secrets("settings.py", text)
     assert (finding.rule_id, finding.location.line) == ("secret.password-assignment", 2)
+
+
+def test_colours_and_allowlisted_lines_are_not_secrets() -> None:
+    text = (
+        'STYLES = {Token: "#d0d0d0", Token.String: "#ae81ff"}\n'
+        'secret = "s3cr3tXy9"  # pragma: allowlist secret\n'
+        'secret = "s3cr3tXy9"\n'
+    )
+    assert [(f.rule_id, f.location.line) for f in scan_secrets("style.py", text)] == [
+        ("secret.password-assignment", 3)
+    ]

@@ -90,6 +90,8 @@ _NAME_NOT_SECRET = re.compile(
     r"expires?|expiry|ttl|timeout|class|method|prefix|suffix|hash|digest|checksum|version|"
     r"location|arn|kind|store|provider|ref|source|template|cmd|command)$"
 )
+#: detect-secrets' inline allowlist comment, honoured for the generic rules
+_ALLOWLISTED = "pragma: allowlist secret"
 _HASH_CONTEXT = re.compile(r"(?i)sha\d|md5|hash|integrity|checksum|digest|fingerprint|nonce")
 _MAX_LINE = 4000
 
@@ -133,8 +135,10 @@ def _high_entropy(value: str) -> bool:
 
 
 def _generic_ok(rule: SecretRule, value: str, name: str, line: str) -> bool:
-    if "public" in name.lower() or "pubkey" in name.lower():
+    if "public" in name.lower() or "pubkey" in name.lower() or _ALLOWLISTED in line:
         return False
+    if re.fullmatch(r"#[0-9a-fA-F]{3,8}", value):
+        return False  # a colour (style tables: Token: "#d0d0d0")
     if _NAME_NOT_SECRET.search(name) or looks_like_placeholder(value, name):
         return False
     if (
