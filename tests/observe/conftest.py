@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,4 +86,21 @@ def agent_debian_hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deb
     except DebianCacheError as exc:
         pytest.skip(f"Debian test hosts: {exc}")
     with DebianHosts(tmp_path_factory.mktemp("agent-debian"), 2, cache=cache, prefix="agt") as info:
+        yield info
+
+
+@pytest.fixture(scope="session")
+def agent_systemd_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DebianHostsInfo]:
+    """One Debian test host that boots systemd (systemd-nspawn), its repository offering
+    the agent's runtime packages: ``opsforge agent install``'s systemd unit path."""
+    if reason := debian_hosts_unavailable():
+        pytest.skip(reason)
+    if shutil.which("systemd-nspawn") is None:
+        pytest.skip("systemd-nspawn not installed (apt-get install systemd-container)")
+    try:
+        cache = ensure_cache(repo_packages=(*DEFAULT_REPO_PACKAGES, *AGENT_REPO_PACKAGES))
+    except DebianCacheError as exc:
+        pytest.skip(f"Debian test hosts: {exc}")
+    root = tmp_path_factory.mktemp("agent-systemd")
+    with DebianHosts(root, 1, cache=cache, prefix="agsd", init="systemd") as info:
         yield info

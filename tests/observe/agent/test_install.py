@@ -134,3 +134,32 @@ def test_a_bad_agent_config_stops_before_any_host_is_touched(
     assert code == 2
     assert f"{config}:2: " in stderr
     assert not events
+
+
+def test_install_under_systemd_runs_a_unit_and_the_systemd_collector_sees_it(
+    agent_systemd_host: DebianHostsInfo, tmp_path: Path
+) -> None:
+    hosts = agent_systemd_host
+    host = hosts.hosts[0]
+    code, events, stderr = install(hosts, tmp_path)
+    assert code == 0, _failures(events) or stderr
+    assert _statuses(events).get("changed", 0) > 0
+    state = hosts.run_on_host(
+        host.name, "systemctl is-active opsforge-agent; systemctl is-enabled opsforge-agent"
+    ).stdout.split()
+    assert state == ["active", "enabled"]
+    user = hosts.run_on_host(
+        host.name, "ps -o user= -p $(systemctl show -p MainPID --value opsforge-agent)"
+    ).stdout.strip()
+    assert user == "opsforge-agent"
+    metrics = scrape(host.address)
+    assert metrics["node_uname_info"][0].labels["nodename"] == host.name
+    units = {
+        s.labels["name"]: s.labels["state"]
+        for s in metrics.get("node_systemd_unit_state", [])
+        if s.value == 1
+    }
+    assert units.get("opsforge-agent.service") == "active", sorted(units)[:20]
+    code, events, stderr = install(hosts, tmp_path)
+    assert code == 0, _failures(events) or stderr
+    assert _statuses(events).get("changed", 0) == 0, _statuses(events)
