@@ -131,11 +131,13 @@ class HostContext:
                 self._handler_name = None
 
 
-_PACKAGE_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
+#: the deploy layer itself: the first frame outside it is the deploy's (a user's file, or
+#: a deploy opsforge builds itself, e.g. ``observe/agent/install.py``)
+_PACKAGE_DIR = str(Path(__file__).resolve().parent) + os.sep
 
 
 def _caller_origin() -> str:
-    """file:line of the first frame outside the opsforge package (the user's deploy)."""
+    """file:line of the first frame outside the deploy package (the deploy's own line)."""
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         if not frame.f_code.co_filename.startswith(_PACKAGE_DIR):
