@@ -79,6 +79,8 @@ def _with_condition(step: Step, outer: Condition) -> Step:
         return replace(step, condition=condition)
 
     def prepared(view: RuntimeView) -> Step | None:
+        if condition.check is not None and not condition.check(view):
+            return None  # skipped: its ${{ }} is never rendered (as in GitHub)
         done = prepare(view)
         return None if done is None else replace(done, condition=condition)
 
