@@ -211,8 +211,8 @@ jobs:
       TAG: ${{ needs.a.outputs.tag }}
       FIXED: plain
     steps:
-      - run: echo "tag=$TAG fixed=$FIXED"
+      - run: echo "tag=$TAG fixed=$FIXED context=${{ env.TAG }}"
 """,
     )
     result = run(repo, load(repo, path))
-    assert "tag=v9 fixed=plain" in log_of(result.records["b"])
+    assert "tag=v9 fixed=plain context=v9" in log_of(result.records["b"])

@@ -116,6 +116,10 @@ class StepBuilder:
         )
 
     def default_scope(self, view: RuntimeView, extra_env: Mapping[str, Any]) -> Scope:
+        if self.job_env:  # job env that reads needs is part of the env context too
+            base = self.ctx.scope(view)
+            rendered = {k: to_string(t.render(base)) for k, t in self.job_env.items()}
+            extra_env = {**rendered, **extra_env}
         return self.ctx.scope(view, extra_env=extra_env)
 
     def build_all(
