@@ -87,6 +87,14 @@ def _with_condition(step: Step, outer: Condition) -> Step:
     return replace(step, condition=condition, prepare=prepared)
 
 
+def _literal(value: str | Secret) -> str | Secret:
+    """An env value the runner must not expand (GitHub passes ``$X`` through as text):
+    ``$`` written as the runner's ``$$`` escape."""
+    if isinstance(value, Secret):
+        return Secret(value.reveal().replace("$", "$$")) if "$" in value.reveal() else value
+    return value.replace("$", "$$")
+
+
 def _secret_aware(template: Template, value: Any) -> str | Secret:
     text = to_string(value)
     return Secret(text) if "secrets." in template.source.lower() else text
@@ -236,7 +244,7 @@ class StepBuilder:
             scope = self.ctx.scope(view)
             out.update({k: _secret_aware(t, t.render(scope)) for k, t in self.job_env.items()})
         out.update(env)
-        return out
+        return {k: _literal(v) for k, v in out.items()}
 
     def limits(self, raw: LineMap) -> Callable[[Scope], tuple[float | None, bool]]:
         """``timeout-minutes`` and ``continue-on-error`` of a step, rendered per run."""
