@@ -288,3 +288,21 @@ def test_old_run_directories_are_pruned(project: ProjectFactory) -> None:
     assert result.run_dir.name in kept
     assert "20000101T000000Z-old" not in kept
     assert (root / ".opsforge" / ".gitignore").read_text().endswith("*\n")
+
+
+def test_file_variables_hand_the_job_a_path(project: ProjectFactory) -> None:
+    from opsforge.pipelines.model import Variable
+
+    root = project(files={"x": "x\n"})
+    job = Job(
+        "read", variables={"KUBECONFIG": Variable(Secret("apiVersion: v1"), file=True)},
+        steps=(Step(run='test -f "$KUBECONFIG" && cat "$KUBECONFIG"; echo " at $KUBECONFIG"'),),
+    )  # fmt: skip
+    pipeline = Pipeline("p", "native", SourceLocation("p.yml"), root, (job,))
+    result = asyncio.run(run_pipeline(plan_pipeline(pipeline), RunSettings()))
+    assert result.exit_code == 0
+    log = result.records["read"].log_path
+    assert log is not None
+    text = log.read_text()
+    assert "*** at " in text  # the secret file's content is masked too
+    assert "/files/KUBECONFIG" in text

@@ -15,6 +15,7 @@ event's ``data`` (``job_status``, ``allowed_failure``, ``exit_code``, ``log``).
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import time
 from dataclasses import replace
@@ -181,6 +182,16 @@ class JobAction:
         }
         env = dict(base)
         env.update(resolve_variables(job.variables, base))
+        files = [name for name, var in job.variables.items() if var.file]
+        if files:  # file variables: the job sees the path of a private file holding the value
+            directory = state.job_dir("tmp", job.name) / "files"
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            for name in files:
+                path = directory / name
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(env[name])
+                env[name] = str(path)
         for dep in self.planned.deps:
             record = state.results.get(dep)
             if record is not None:

@@ -134,3 +134,16 @@ def test_unknown_target(repo: Path) -> None:
     native = load(repo, _native(repo, DAG), "native")
     with pytest.raises(UsageError, match="targets: gitlab, github, circleci, jenkins"):
         export_pipeline(native, "travis")
+
+
+def test_exporting_a_workflow_with_expressions_says_so(repo: Path) -> None:
+    path = repo / ".github" / "workflows" / "w.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: echo ${{ github.sha }}\n"
+    )
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "wf")
+    exported = export_pipeline(load(repo, path, "github"), "gitlab")
+    assert any("decided at run time in github" in w for w in exported.warnings)

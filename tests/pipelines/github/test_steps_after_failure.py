@@ -75,3 +75,25 @@ jobs:
         time.sleep(0.05)
     assert not Path(f"/proc/{pid}").exists(), "the sleep outlived its step's timeout"
     assert "after-timeout" in log_of(record)
+
+
+def test_a_skipped_step_never_renders_its_expressions(repo: Path) -> None:
+    path = write_workflow(
+        repo,
+        """\
+on: push
+jobs:
+  j:
+    runs-on: ubuntu-latest
+    steps:
+      - id: maybe
+        if: false
+        run: echo "json={}" >> "$GITHUB_OUTPUT"
+      - if: steps.maybe.outcome == 'success'
+        run: echo "${{ fromJSON(steps.maybe.outputs.json) }}"
+      - run: echo reached
+""",
+    )
+    result = run(repo, load(repo, path))
+    assert result.records["j"].status is JobStatus.SUCCESS, log_of(result.records["j"])
+    assert "reached" in log_of(result.records["j"])

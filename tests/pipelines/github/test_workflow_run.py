@@ -89,7 +89,9 @@ jobs:
           echo "## summary" >> "$GITHUB_STEP_SUMMARY"
       - env:
           LEVEL: step
+          LITERAL: $HOME/x
         run: |
+          echo "literal: $LITERAL"
           echo "got: $GREETING / $LEVEL / ${{ env.LEVEL }} / ${{ steps.first.outputs.answer }}"
           echo "multi: $MULTI" | tr '\\n' '|'; echo
           mytool
@@ -103,6 +105,7 @@ jobs:
     assert "got: hello from step 1 / step / step / 42" in log
     assert "multi: line one|line two|" in log
     assert "tool ran" in log
+    assert "literal: $HOME/x" in log
 
 
 def test_job_if_on_needs_results_and_always(repo: Path) -> None:
@@ -211,8 +214,8 @@ jobs:
       TAG: ${{ needs.a.outputs.tag }}
       FIXED: plain
     steps:
-      - run: echo "tag=$TAG fixed=$FIXED"
+      - run: echo "tag=$TAG fixed=$FIXED context=${{ env.TAG }}"
 """,
     )
     result = run(repo, load(repo, path))
-    assert "tag=v9 fixed=plain" in log_of(result.records["b"])
+    assert "tag=v9 fixed=plain context=v9" in log_of(result.records["b"])

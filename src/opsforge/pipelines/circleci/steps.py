@@ -136,7 +136,8 @@ class JobSteps:
         environment = spec.get("environment") or {}
         if not isinstance(environment, Mapping):
             raise self.error("run environment: must be a mapping", raw)
-        env = {str(k): str(v) for k, v in environment.items()}
+        # CircleCI passes environment values as text: `$` escaped for the runner's expansion
+        env = {str(k): str(v).replace("$", "$$") for k, v in environment.items()}
         when = str(spec.get("when", "on_success"))
         condition = None
         if when == "always":

@@ -63,5 +63,11 @@ def export_pipeline(pipeline: Pipeline, target: str) -> Exported:
     if writer is None:
         raise UsageError(f"unknown export target {target!r}; targets: {', '.join(TARGETS)}")
     warnings: list[str] = []
+    for job in pipeline.jobs:
+        if any(step.prepare is not None for step in (*job.before_steps, *job.steps)):
+            warnings.append(
+                f"{job.name}: its steps are decided at run time in "
+                f"{pipeline.format} (expressions); written as they are in the file"
+            )
     text = writer(pipeline, warnings)
     return Exported(target, text, tuple(dict.fromkeys(warnings)))

@@ -79,10 +79,20 @@ def _with_condition(step: Step, outer: Condition) -> Step:
         return replace(step, condition=condition)
 
     def prepared(view: RuntimeView) -> Step | None:
+        if condition.check is not None and not condition.check(view):
+            return None  # skipped: its ${{ }} is never rendered (as in GitHub)
         done = prepare(view)
         return None if done is None else replace(done, condition=condition)
 
     return replace(step, condition=condition, prepare=prepared)
+
+
+def _literal(value: str | Secret) -> str | Secret:
+    """An env value the runner must not expand (GitHub passes ``$X`` through as text):
+    ``$`` written as the runner's ``$$`` escape."""
+    if isinstance(value, Secret):
+        return Secret(value.reveal().replace("$", "$$")) if "$" in value.reveal() else value
+    return value.replace("$", "$$")
 
 
 def _secret_aware(template: Template, value: Any) -> str | Secret:
@@ -114,6 +124,10 @@ class StepBuilder:
         )
 
     def default_scope(self, view: RuntimeView, extra_env: Mapping[str, Any]) -> Scope:
+        if self.job_env:  # job env that reads needs is part of the env context too
+            base = self.ctx.scope(view)
+            rendered = {k: to_string(t.render(base)) for k, t in self.job_env.items()}
+            extra_env = {**rendered, **extra_env}
         return self.ctx.scope(view, extra_env=extra_env)
 
     def build_all(
@@ -230,7 +244,7 @@ class StepBuilder:
             scope = self.ctx.scope(view)
             out.update({k: _secret_aware(t, t.render(scope)) for k, t in self.job_env.items()})
         out.update(env)
-        return out
+        return {k: _literal(v) for k, v in out.items()}
 
     def limits(self, raw: LineMap) -> Callable[[Scope], tuple[float | None, bool]]:
         """``timeout-minutes`` and ``continue-on-error`` of a step, rendered per run."""
