@@ -1,7 +1,8 @@
 """A canary secret, planted as a vault value and as inventory secrets, must not appear in
 any output stream of exec/apply/audit/harden/inventory (text and JSON), nor in any file
 under the state directory (run logs, history) — neither as is nor base64-encoded.
-(Masked pipeline variables: there are no pipelines in this branch.)"""
+A pipeline's masked variable (``--secret``) gets the same treatment: its job logs, run
+directory, events and history."""
 
 from __future__ import annotations
 
@@ -111,6 +112,47 @@ def test_canary_never_leaks(canary_lab: LabInfo, tmp_path: Path) -> None:
         for canary, variants in forms.items():
             if any(v in data for v in variants):
                 leaks.append(f"{path.relative_to(state)}: {canary[:20]}")
+    assert leaks == [], "\n".join(leaks)
+
+
+def test_pipeline_secret_never_leaks(tmp_path: Path) -> None:
+    canary = "opsforge-canary-" + secrets.token_hex(8)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".gitlab-ci.yml").write_text(
+        "stages: [build]\n"
+        "show:\n"
+        "  stage: build\n"
+        "  script:\n"
+        '    - echo "token is $TOKEN"\n'
+        '    - printf %s "$TOKEN" | base64\n'
+        '    - echo "$TOKEN" > token.txt\n'
+        "    - cat token.txt\n"
+        "  artifacts: {paths: [token.txt]}\n"
+    )
+    state = tmp_path / "state"
+    env = dict(os.environ, OPSFORGE_STATE_DIR=str(state), NO_COLOR="1")
+    leaks: list[str] = []
+    variants = _forms(canary)
+    for extra in ((), ("-o", "json")):
+        proc = subprocess.run(
+            [sys.executable, "-m", "opsforge", "pipeline", "run", "--secret", f"TOKEN={canary}",
+             *extra],
+            cwd=project, capture_output=True, env=env, timeout=300, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+        assert b"Traceback" not in proc.stderr
+        for stream, data in (("stdout", proc.stdout), ("stderr", proc.stderr)):
+            if any(v in data for v in variants):
+                leaks.append(f"pipeline {' '.join(extra)} {stream}")
+        assert b"***" in proc.stdout + proc.stderr  # masked, not gone
+    logs = [p for p in (project / ".opsforge").rglob("*.log") if p.is_file()]
+    assert logs, "the job logs were written"
+    for path in [*logs, *(p for p in state.rglob("*") if p.is_file())]:
+        if path.name == "token.txt":
+            continue  # the job's own artifact holds what the job wrote
+        if any(v in path.read_bytes() for v in variants):
+            leaks.append(str(path))
     assert leaks == [], "\n".join(leaks)
 
 

@@ -245,6 +245,7 @@ async def _run(
     help="Jobs at once (default: all that are ready, up to 64).",
 )
 @click.option(
+    "-o",
     "--output",
     type=click.Choice(["text", "json"]),
     default="text",
