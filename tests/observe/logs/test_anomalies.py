@@ -29,6 +29,14 @@ def _analyze(lines: list[str]) -> list[Anomaly]:
     return found
 
 
+def _default_sigint() -> None:
+    """Ctrl-C as in a terminal, even when the test run itself was started in the
+    background (a non-interactive shell starts background jobs with SIGINT ignored)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_every_injected_anomaly_is_found_in_its_window_and_nothing_else() -> None:
     found = _analyze(generate())
     by_minute: dict[int, set[str]] = {}
@@ -102,6 +110,7 @@ def test_cli_follow_reports_live_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         [sys.executable, "-m", "opsforge", "logs", "anomalies", str(log), "--follow",
          "--json", "--window", "1", "--no-db", "--metrics", str(tmp_path / "m.prom")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=_default_sigint,
     )  # fmt: skip
     metrics = tmp_path / "m.prom"
     try:

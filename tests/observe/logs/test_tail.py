@@ -18,6 +18,14 @@ from opsforge.testing import LabInfo, processes_matching, wait_gone
 pytestmark = pytest.mark.lab
 
 
+def _default_sigint() -> None:
+    """Ctrl-C as in a terminal, even when the test run itself was started in the
+    background (a non-interactive shell starts background jobs with SIGINT ignored)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_tail_follows_a_file_on_many_hosts_and_ctrl_c_kills_the_remote_tails(
     lab: LabInfo, tmp_path: Path
 ) -> None:
@@ -29,6 +37,7 @@ def test_tail_follows_a_file_on_many_hosts_and_ctrl_c_kills_the_remote_tails(
         [sys.executable, "-m", "opsforge", "logs", "tail", "lab1:lab2:lab3",
          "-i", str(lab.inventory), "--json", "-n", "1", "--", str(log)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=_default_sigint,
     )  # fmt: skip
     marker = f"tail -n 1 -F -- {log}"
     try:

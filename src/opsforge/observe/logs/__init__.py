@@ -1,14 +1,10 @@
-"""Log analysis: parse lines into ECS records, mine templates, find anomalies, ship, tail::
+"""Log analysis: parse lines into ECS records, mine templates, find anomalies, ship, tail.
 
-    result = mine_lines(Path("auth.log").read_text().splitlines())
-    result.assignments[i]                       # line i's template id
-    result.miner.templates[tid].text            # "Invalid user <*> from <*>"
-
-    choice, records = parse_file("access.log")  # format auto-detected
-    for record in records:
-        record["http.response.status_code"]
-
-    analyzer = LogAnalyzer(TemplateMiner())     # feed records, get Anomaly reports
+``mine_lines(lines)`` gives each line's template id (``result.assignments``) and the
+templates (``result.miner.templates[id].text``, e.g. ``Invalid user <*> from <*>``);
+``parse_file(path)`` gives the detected format and the records; ``LogAnalyzer`` turns
+records into :class:`Anomaly` reports; ``Shipper`` moves files to Elasticsearch or Loki
+through a :class:`Spool`.
 """
 
 from __future__ import annotations
