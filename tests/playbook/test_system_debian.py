@@ -4,17 +4,13 @@ apply converges, the second reports 0 changed."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from deploy.debian_apply import apply_cli
 from opsforge.testing import DebianHostsInfo
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
@@ -75,26 +71,8 @@ CLEANUP = f"""
 
 
 def play(tmp_path: Path, hosts: DebianHostsInfo, text: str) -> Counter[str]:
-    path = tmp_path / "site.yml"
-    path.write_text(textwrap.dedent(text).lstrip())
-    env = dict(os.environ, OPSFORGE_STATE_DIR=str(tmp_path / "state"), NO_COLOR="1")
-    env.pop("OPSFORGE_INVENTORY", None)
-    proc = subprocess.run(
-        [
-            *(sys.executable, "-m", "opsforge", "apply", str(path), HOST),
-            *("-i", str(hosts.inventory), "-o", "json"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    events: list[dict[str, Any]] = [
-        json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")
-    ]
-    return Counter(e["status"] for e in events if e["kind"] == "operation")
+    source = textwrap.dedent(text).lstrip()
+    return apply_cli(tmp_path, HOST, source, inventory=hosts.inventory, name="site.yml")[0]
 
 
 def inside(hosts: DebianHostsInfo, command: str) -> str:

@@ -3,7 +3,6 @@ baseline, checked across a fleet in parallel; findings per host, JSON, SARIF or 
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +15,8 @@ from opsforge.cli.console import err_console, out_console
 from opsforge.cli.redact import Redactor, known_secrets
 from opsforge.cli.render import TextRenderer
 from opsforge.cli.runner import execute
+from opsforge.cli.security_output import SEVERITY_STYLE
+from opsforge.cli.security_output import write_report as write_document_report
 from opsforge.cli.targets import Targets, resolve_targets, target_options
 from opsforge.connectors.pool import ConnectionPool
 from opsforge.engine import Plan
@@ -28,9 +29,6 @@ from opsforge.security import (
     apply_baseline,
     exit_code,
     load_baseline,
-    render_json,
-    render_junit,
-    render_sarif,
 )
 from opsforge.security.audit import (
     PROFILES,
@@ -43,14 +41,6 @@ from opsforge.security.audit import (
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-_SEVERITY_STYLE = {
-    Severity.LOW: "cyan",
-    Severity.MEDIUM: "yellow",
-    Severity.HIGH: "bold red",
-    Severity.CRITICAL: "bold magenta",
-}
-_RENDERERS = {"json": render_json, "sarif": render_sarif, "junit": render_junit}
 
 
 def audit_options(func: F) -> F:
@@ -105,7 +95,7 @@ def print_findings(report: ScanReport) -> None:
     for host, findings in by_host.items():
         out_console.print(Text(f"{host}: {len(findings)} findings", style="bold"))
         for finding in sorted(findings, key=lambda f: (-f.severity, f.rule_id)):
-            style = _SEVERITY_STYLE[finding.severity]
+            style = SEVERITY_STYLE[finding.severity]
             out_console.print(
                 Text.assemble(
                     "  ",
@@ -133,19 +123,7 @@ def write_report(report: ScanReport, fmt: str, dest: Path | None) -> None:
     if fmt == "text":
         print_findings(report)
         return
-    document = _RENDERERS[fmt](report)
-    if dest is None:
-        sys.stdout.write(document if document.endswith("\n") else document + "\n")
-        sys.stdout.flush()
-        return
-    tmp = dest.with_name(f".{dest.name}.tmp{os.getpid()}")
-    try:
-        tmp.write_text(document, encoding="utf-8")
-        os.replace(tmp, dest)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UsageError(f"{dest}: cannot write the report: {exc.strerror or exc}") from None
-    err_console.print(f"report written to {dest}")
+    write_document_report(report, fmt, dest)
 
 
 def _check_outputs(params: dict[str, Any]) -> None:
