@@ -26,6 +26,7 @@ from opsforge.cli.render_pipeline import (
 )
 from opsforge.engine import Event
 from opsforge.errors import StateError, UsageError
+from opsforge.observe.runmetrics import run_metrics_from_env
 from opsforge.pipelines.formats import LoadOptions, available_formats, load_pipeline
 from opsforge.pipelines.junit import job_results_xml, merged_reports_xml, write_xml
 from opsforge.pipelines.masking import Masker
@@ -324,6 +325,13 @@ def run_command(
     history = _history(_masked_argv(dict(options.secrets)))
     if history is not None:
         subscribers.append(history)
+    # $OPSFORGE_METRICS_PUSH / $OPSFORGE_METRICS_TEXTFILE: the run's own metrics, as for
+    # every other run (cli/runner.py)
+    metrics = run_metrics_from_env(
+        "pipeline", on_error=lambda m: err_console.print(f"[yellow]warning:[/yellow] {escape(m)}")
+    )
+    if metrics is not None:
+        subscribers.append(metrics)
     try:
         run = asyncio.run(_run(plan, settings, subscribers, secret_values))
     finally:

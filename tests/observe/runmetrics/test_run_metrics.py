@@ -99,3 +99,23 @@ def test_a_metrics_failure_never_fails_the_run(tmp_path: Path, lab: LabInfo) -> 
     assert done.returncode == 0
     assert "warning: push to http://127.0.0.1:" in done.stderr
     assert "cannot write run metrics to" in done.stderr
+
+
+def test_a_pipeline_run_exposes_its_metrics(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".gitlab-ci.yml").write_text(
+        "ok:\n  script: [echo fine]\nbad:\n  script: [exit 3]\n"
+    )
+    textfile = tmp_path / "textfile"
+    textfile.mkdir()
+    env = dict(os.environ, OPSFORGE_STATE_DIR=str(tmp_path / "state"),
+               OPSFORGE_METRICS_TEXTFILE=str(textfile))  # fmt: skip
+    done = subprocess.run(
+        opsforge_argv("pipeline", "run", "--in-place"),
+        cwd=project, capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    text = (textfile / "opsforge_run_pipeline.prom").read_text()
+    assert 'opsforge_run_exit_code{command="pipeline"} 1' in text
+    assert 'opsforge_run_duration_seconds{command="pipeline"}' in text
