@@ -113,6 +113,9 @@ def _exit_code_for(error: OpsforgeError) -> ExitCode:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the console script; never lets a traceback reach the user."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    from opsforge.connectors.spawn import prefer_pidfd_child_watcher
+
+    prefer_pidfd_child_watcher()
     try:
         code = cli.main(args=argv, prog_name="opsforge", standalone_mode=False)
     except click.exceptions.Abort:

@@ -96,43 +96,69 @@ class JobLogRenderer:
             )
 
 
-def _status_text(record: JobRecord) -> Text:
-    label = record.status.value + (" (allowed)" if record.allowed_failure else "")
-    return Text(label, style=JOB_STYLE[record.status])
+_RECAP_COLUMNS = ("job", "stage", "status", "time", "tries", "exit", "why / log")
 
 
-def print_recap(run: PipelineRun) -> None:
-    table = Table(box=None, pad_edge=False, title=None)
-    for column in ("job", "stage", "status", "time", "tries", "exit", "why / log"):
-        table.add_column(column, no_wrap=column != "why / log", overflow="fold")
+def _recap_rows(run: PipelineRun) -> list[tuple[JobRecord, list[str]]]:
+    rows = []
     for record in run.records.values():
         detail = record.message if record.status is not JobStatus.SUCCESS else ""
         if record.log_path and (record.status.failed or not detail):
             detail = (detail + " " if detail else "") + str(record.log_path)
-        table.add_row(
-            Text(record.name),
+        label = record.status.value + (" (allowed)" if record.allowed_failure else "")
+        cells = [
+            record.name,
             record.stage,
-            _status_text(record),
+            label,
             f"{record.duration:.2f}s" if record.attempts else "",
             str(record.attempts) if record.attempts else "",
             "" if record.exit_code is None else str(record.exit_code),
-            Text(detail),
+            detail,
+        ]
+        rows.append((record, cells))
+    return rows
+
+
+def _plain_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Columns two spaces apart, as the rich table looks without color (a pipe or a log
+    file gets the same layout, without rendering cost)."""
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    lines = (
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+        for r in (header, *rows)
+    )
+    return "\n".join(lines) + "\n"
+
+
+def print_recap(run: PipelineRun) -> None:
+    rows = _recap_rows(run)
+    counts: dict[str, int] = {}
+    for _, cells in rows:
+        counts[cells[2]] = counts.get(cells[2], 0) + 1
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items())
+    verdict = "failed" if run.exit_code else "passed"
+    tail = (
+        f" in {run.summary.duration:.2f}s: {summary} (exit {run.exit_code}; logs in {run.run_dir})"
+    )
+    if not sys.stderr.isatty():  # plain text: the same layout, none of the rendering cost
+        plain = _plain_table(_RECAP_COLUMNS, [cells for _, cells in rows])
+        sys.stderr.write(f"{plain}pipeline {verdict}{tail}\n")
+        sys.stderr.flush()
+        return
+    table = Table(box=None, pad_edge=False, title=None)
+    for column in _RECAP_COLUMNS:
+        table.add_column(column, no_wrap=column != "why / log", overflow="fold")
+    for record, cells in rows:
+        table.add_row(
+            Text(cells[0]),
+            *cells[1:2],
+            Text(cells[2], style=JOB_STYLE[record.status]),
+            *cells[3:6],
+            Text(cells[6]),
         )
     err_console.print(table)
-    counts: dict[str, int] = {}
-    for record in run.records.values():
-        key = record.status.value + (" (allowed)" if record.allowed_failure else "")
-        counts[key] = counts.get(key, 0) + 1
-    summary = ", ".join(f"{n} {s}" for s, n in counts.items())
     style = "bold red" if run.exit_code else "bold green"
-    err_console.print(
-        Text.assemble(
-            ("pipeline ", style),
-            (("failed" if run.exit_code else "passed"), style),
-            f" in {run.summary.duration:.2f}s: {summary} "
-            f"(exit {run.exit_code}; logs in {run.run_dir})",
-        )
-    )
+    err_console.print(Text.assemble(("pipeline ", style), (verdict, style), tail))
 
 
 def recap_json(run: PipelineRun) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from opsforge.connectors.base import OutputCallback
 from opsforge.connectors.execution import execute
 from opsforge.connectors.local import local_starter
+from opsforge.connectors.spawn import spawn
 from opsforge.types import HostSpec, Result
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ __all__ = [
     "default_shell",
     "docker_available",
     "docker_image_exists",
+    "shell_argv",
     "shell_command",
 ]
 
@@ -74,21 +76,33 @@ def shell_command(shell: str, script: str) -> str:
     return f"{shell} {quoted}"
 
 
+_SHELL_SYNTAX = frozenset("|&;<>()$`\\*?[]~\n")
+
+
+def shell_argv(shell: str, script: str) -> list[str]:
+    """The argv that runs ``script`` with ``shell``: the words of the shell line itself
+    (as GitHub's runner splits a custom ``shell:``), or ``/bin/sh -c`` when the line
+    uses shell syntax (pipes, redirections, expansions)."""
+    line = shell_command(shell, script)
+    if any(c in _SHELL_SYNTAX for c in shell.replace("{0}", "")):
+        return ["/bin/sh", "-c", "exec " + line]
+    return shlex.split(line)
+
+
 class ShellExecutor:
-    """Runs steps as local processes (the default)."""
+    """Runs steps as local processes (the default): the shell itself is the one process
+    of the step (no wrapper), in its own process group."""
 
     name = "shell"
 
     async def run_script(self, run: ScriptRun) -> Result:
-        return await execute(
-            local_starter(run.env),
-            "exec " + shell_command(run.shell, str(run.script)),
-            host="local",
+        return await spawn(
+            shell_argv(run.shell, str(run.script)),
+            env=run.env,
             cwd=str(run.cwd),
             timeout=run.time_limit,
             on_stdout=run.on_stdout,
             on_stderr=run.on_stderr,
-            capture=False,
         )
 
 
