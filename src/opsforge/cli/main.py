@@ -10,10 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import click
-from rich.text import Text
 
 from opsforge import __version__
-from opsforge.cli.console import err_console
+from opsforge.cli.console import err_console, escape
 from opsforge.engine.exitcodes import ExitCode
 from opsforge.errors import ConnectError, InputError, OpsforgeError, UsageError
 
@@ -127,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except OpsforgeError as exc:
-        err_console.print(Text.assemble(("error: ", "bold red"), str(exc)))
+        err_console.print("[bold red]error:[/bold red] " + escape(str(exc)))
         from opsforge.cli.ci_annotations import annotate_error  # only on errors: fast start
 
         annotate_error(exc)
@@ -142,11 +141,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         if debug:
             traceback.print_exc()
         err_console.print(
-            Text.assemble(
-                ("internal error: ", "bold red"),
-                f"{type(exc).__name__}: {exc}\n",
-                "This is a bug in opsforge; run again with --debug for the traceback.",
-            )
+            "[bold red]internal error:[/bold red] "
+            + escape(f"{type(exc).__name__}: {exc}\n")
+            + "This is a bug in opsforge; run again with --debug for the traceback."
         )
         sys.exit(ExitCode.INTERNAL)
     sys.exit(code if isinstance(code, int) else ExitCode.OK)

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.markup import escape
 
-from opsforge.cli.console import err_console
+from opsforge.cli.console import err_console, escape
 from opsforge.cli.interrupts import SignalInterrupts
 from opsforge.cli.main import LazyGroup
 from opsforge.cli.render_pipeline import (
@@ -28,7 +27,6 @@ from opsforge.engine import Event
 from opsforge.errors import StateError, UsageError
 from opsforge.observe.runmetrics import run_metrics_from_env
 from opsforge.pipelines.formats import LoadOptions, available_formats, load_pipeline
-from opsforge.pipelines.junit import job_results_xml, merged_reports_xml, write_xml
 from opsforge.pipelines.masking import Masker
 from opsforge.pipelines.model import Pipeline
 from opsforge.pipelines.planner import PipelinePlan, plan_pipeline
@@ -82,6 +80,10 @@ def _split_args(args: tuple[str, ...]) -> tuple[Path | None, tuple[str, ...]]:
     return None, args
 
 
+def _complete_format(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    return [name for name in available_formats() if name.startswith(incomplete)]
+
+
 def load_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option(
@@ -93,8 +95,10 @@ def load_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--format",
             "format_name",
-            type=click.Choice(available_formats()),
-            help="Pipeline format (default: detected).",
+            metavar="FORMAT",
+            shell_complete=_complete_format,
+            help="Pipeline format: native, gitlab, github, circleci, jenkins or an installed "
+            "plugin's (default: detected).",
         ),
         click.option(
             "--var",
@@ -225,6 +229,23 @@ async def _run(
         hook.remove()
 
 
+def _write_junit(
+    run: PipelineRun, masker: Masker, junit: Path | None, junit_reports: Path | None
+) -> None:
+    from opsforge.pipelines.junit import job_results_xml, merged_reports_xml, write_xml
+
+    name = run.plan.pipeline.name
+    if junit is not None:
+        write_xml(job_results_xml(name, run.records.values(), masker), junit)
+    if junit_reports is not None:
+        merged, problems = merged_reports_xml(name, run.records.values())
+        write_xml(merged, junit_reports)
+        for problem in problems:
+            err_console.print(
+                f"[yellow]warning:[/yellow] junit report not merged: {escape(problem)}"
+            )
+
+
 @pipeline_group.command("run", epilog=EXIT_HELP)
 @click.argument("args", nargs=-1, metavar="[FILE] [JOB]...")
 @load_options
@@ -337,16 +358,8 @@ def run_command(
     finally:
         if history is not None:
             history.close()
-    masker = Masker([*pipeline.secrets(), *secret_values])
-    if junit is not None:
-        write_xml(job_results_xml(pipeline.name, run.records.values(), masker), junit)
-    if junit_reports is not None:
-        merged, problems = merged_reports_xml(pipeline.name, run.records.values())
-        write_xml(merged, junit_reports)
-        for problem in problems:
-            err_console.print(
-                f"[yellow]warning:[/yellow] junit report not merged: {escape(problem)}"
-            )
+    if junit is not None or junit_reports is not None:
+        _write_junit(run, Masker([*pipeline.secrets(), *secret_values]), junit, junit_reports)
     if output == "json":
         sys.stdout.write(json.dumps(recap_json(run)) + "\n")
     else:

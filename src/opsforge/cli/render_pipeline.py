@@ -7,11 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
-
-from opsforge.cli.console import err_console, out_console
+from opsforge.cli.console import err_console, escape, out_console
 from opsforge.engine import Event, StepFinished, StepOutput, StepRetrying, StepStarted
 from opsforge.pipelines.planner import PipelinePlan
 from opsforge.pipelines.records import JobRecord, JobStatus
@@ -50,33 +46,36 @@ class JobLogRenderer:
         self.err_color = sys.stderr.isatty()
         self.styles = {job: PALETTE[i % len(PALETTE)] for i, job in enumerate(jobs)}
 
-    def _status(self, text: Text) -> None:
-        """A job start/end line on stderr (plain text when stderr is not a terminal: fast)."""
+    def _status(self, *parts: tuple[str, str]) -> None:
+        """A job start/end line on stderr, from (text, style) parts (plain text when stderr
+        is not a terminal: no rich at all)."""
         if self.err_color:
-            err_console.print(text)
-        else:
-            sys.stderr.write(text.plain + "\n")
+            from rich.text import Text
 
-    def _prefix(self, job: str) -> Text:
-        return Text(f"[{job}]".ljust(self.width + 2) + " ", style=self.styles.get(job, ""))
+            err_console.print(Text.assemble(*parts))
+        else:
+            sys.stderr.write("".join(text for text, _ in parts) + "\n")
+
+    def _colored_line(self, job: str, text: str, style: str) -> None:
+        from rich.text import Text
+
+        line = Text(f"[{job}]".ljust(self.width + 2) + " ", style=self.styles.get(job, ""))
+        line.append(text, style=style)
+        out_console.print(line, markup=False, highlight=False)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, StepOutput):
-            style = {"stderr": "red", "opsforge": "dim"}.get(event.stream, "")
             if self.color:
-                line = self._prefix(event.step_id)
-                line.append(event.text, style=style)
-                out_console.print(line, markup=False, highlight=False)
+                style = {"stderr": "red", "opsforge": "dim"}.get(event.stream, "")
+                self._colored_line(event.step_id, event.text, style)
             else:
                 sys.stdout.write(f"[{event.step_id}] {event.text}\n")
                 sys.stdout.flush()
         elif isinstance(event, StepStarted) and event.attempt == 1:
-            self._status(Text.assemble(("▶ ", "dim"), (event.step_id, "bold")))
+            self._status(("▶ ", "dim"), (event.step_id, "bold"))
         elif isinstance(event, StepRetrying):
             self._status(
-                Text.assemble(
-                    ("↻ ", "yellow"), (event.step_id, "bold"), f" retrying: {event.reason}"
-                )
+                ("↻ ", "yellow"), (event.step_id, "bold"), (f" retrying: {event.reason}", "")
             )
         elif isinstance(event, StepFinished):
             status = JobStatus(event.data.get("job_status", "skipped"))
@@ -85,14 +84,12 @@ class JobLogRenderer:
                 f": {event.message}" if event.message and status is not JobStatus.SUCCESS else ""
             )
             self._status(
-                Text.assemble(
-                    ("■ ", JOB_STYLE[status]),
-                    (event.step_id, "bold"),
-                    " ",
-                    (status.value + extra, JOB_STYLE[status]),
-                    f" {event.duration:.2f}s" if event.attempts else "",
-                    message,
-                )
+                ("■ ", JOB_STYLE[status]),
+                (event.step_id, "bold"),
+                (" ", ""),
+                (status.value + extra, JOB_STYLE[status]),
+                (f" {event.duration:.2f}s" if event.attempts else "", ""),
+                (message, ""),
             )
 
 
@@ -145,6 +142,9 @@ def print_recap(run: PipelineRun) -> None:
         sys.stderr.write(f"{plain}pipeline {verdict}{tail}\n")
         sys.stderr.flush()
         return
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(box=None, pad_edge=False, title=None)
     for column in _RECAP_COLUMNS:
         table.add_column(column, no_wrap=column != "why / log", overflow="fold")
@@ -188,6 +188,9 @@ def print_list(plan: PipelinePlan, as_json: bool) -> None:
     if as_json:
         out_console.print_json(json.dumps(plan.to_dict()))
         return
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(box=None, pad_edge=False)
     for column in ("job", "stage", "when", "needs", "runs", "why"):
         table.add_column(column, overflow="fold")
@@ -238,6 +241,8 @@ def print_graph(plan: PipelinePlan, as_json: bool) -> None:
     if as_json:
         out_console.print_json(json.dumps(plan.to_dict()))
         return
+    from rich.text import Text
+
     for depth, names in enumerate(_levels(plan)):
         out_console.print(Text(f"level {depth}", style="bold"))
         for name in names:
@@ -251,6 +256,8 @@ def print_graph(plan: PipelinePlan, as_json: bool) -> None:
 
 def print_explain(plan: PipelinePlan, name: str) -> bool:
     """Why ``name`` runs or not; False when the pipeline has no such job."""
+    from rich.text import Text
+
     pipeline = plan.pipeline
     for excluded in pipeline.excluded:
         if excluded.name == name:

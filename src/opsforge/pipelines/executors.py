@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import shlex
 import shutil
@@ -79,14 +80,24 @@ def shell_command(shell: str, script: str) -> str:
 _SHELL_SYNTAX = frozenset("|&;<>()$`\\*?[]~\n")
 
 
+@functools.lru_cache(maxsize=64)
+def _shell_words(shell: str) -> tuple[str, ...] | None:
+    """The words of a shell line, None when it uses shell syntax (pipes, redirections,
+    expansions) and so needs ``/bin/sh -c``."""
+    if any(c in _SHELL_SYNTAX for c in shell.replace("{0}", "")):
+        return None
+    words = tuple(shlex.split(shell))
+    return words if any("{0}" in w for w in words) else (*words, "{0}")
+
+
 def shell_argv(shell: str, script: str) -> list[str]:
     """The argv that runs ``script`` with ``shell``: the words of the shell line itself
     (as GitHub's runner splits a custom ``shell:``), or ``/bin/sh -c`` when the line
-    uses shell syntax (pipes, redirections, expansions)."""
-    line = shell_command(shell, script)
-    if any(c in _SHELL_SYNTAX for c in shell.replace("{0}", "")):
-        return ["/bin/sh", "-c", "exec " + line]
-    return shlex.split(line)
+    uses shell syntax."""
+    words = _shell_words(shell)
+    if words is None:
+        return ["/bin/sh", "-c", "exec " + shell_command(shell, script)]
+    return [w.replace("{0}", script) for w in words]
 
 
 class ShellExecutor:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,34 +40,86 @@ class GitInfo:
 
 
 _QUERIES = {
-    "commit": ("log", "-1", "--format=%H%x00%P%x00%an <%ae>%x00%cI%x00%B"),
-    "branch": ("symbolic-ref", "--short", "-q", "HEAD"),
-    "tag": ("describe", "--tags", "--exact-match", "HEAD"),
-    "origin_head": ("symbolic-ref", "--short", "-q", "refs/remotes/origin/HEAD"),
-    "heads": ("for-each-ref", "--format=%(refname:short)", "refs/heads/main", "refs/heads/master"),
+    # %D: the refs at HEAD ("HEAD -> main, tag: v1.2, origin/main"): branch and tag at once
+    "commit": ("log", "-1", "--format=%H%x00%P%x00%an <%ae>%x00%cI%x00%D%x00%B"),
+    "refs": (
+        "for-each-ref",
+        "--format=%(refname)%00%(symref)",
+        "refs/heads/main",
+        "refs/heads/master",
+        "refs/remotes/origin/HEAD",
+    ),
     "remote": ("config", "--get", "remote.origin.url"),
 }
 
 
+def _ask_all(root: Path) -> dict[str, str | None]:
+    """Each query's output (None where git failed); the processes run concurrently."""
+    procs: dict[str, subprocess.Popen[str] | None] = {}
+    for key, args in _QUERIES.items():
+        try:
+            procs[key] = subprocess.Popen(
+                ["git", *args],
+                cwd=root,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+        except OSError:
+            procs[key] = None
+    answers: dict[str, str | None] = {}
+    for key, proc in procs.items():
+        if proc is None:
+            answers[key] = None
+            continue
+        try:
+            out, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            answers[key] = None
+            continue
+        answers[key] = out.strip() if proc.returncode == 0 else None
+    return answers
+
+
+def _branch_and_tag(decorations: str) -> tuple[str, str]:
+    branch = tag = ""
+    for ref in (r.strip() for r in decorations.split(",")):
+        if ref.startswith("HEAD -> "):
+            branch = ref.removeprefix("HEAD -> ")
+        elif ref.startswith("tag: ") and not tag:
+            tag = ref.removeprefix("tag: ")
+    return branch, tag
+
+
+def _default_branch(refs: str) -> str:
+    """origin/HEAD's branch, else main or master when they exist."""
+    heads = []
+    for line in refs.splitlines():
+        name, _, target = line.partition("\0")
+        if name == "refs/remotes/origin/HEAD" and target:
+            return target.removeprefix("refs/remotes/origin/")
+        if name.startswith("refs/heads/"):
+            heads.append(name.removeprefix("refs/heads/"))
+    return "main" if "main" in heads else (heads[0] if heads else "")
+
+
 @functools.cache
 def git_info(root: Path) -> GitInfo:
-    """Everything at once: the git commands run concurrently (each is a process)."""
-    with ThreadPoolExecutor(max_workers=len(_QUERIES)) as pool:
-        futures = {key: pool.submit(_git, root, *args) for key, args in _QUERIES.items()}
-        answers = {key: future.result() for key, future in futures.items()}
+    """Everything at once: three git commands, run concurrently."""
+    answers = _ask_all(root)
     commit = answers["commit"]
     if commit is None:
         return GitInfo()
-    sha, parents, author, timestamp, message = (commit.split("\0") + [""] * 5)[:5]
-    branch = answers["branch"] or ""
-    default = (answers["origin_head"] or "").split("/", 1)[-1]
-    if not default:
-        heads = (answers["heads"] or "").split()
-        default = heads[0] if heads else ""
+    sha, parents, author, timestamp, decorations, message = (commit.split("\0") + [""] * 6)[:6]
+    branch, tag = _branch_and_tag(decorations)
+    default = _default_branch(answers["refs"] or "")
     return GitInfo(
         sha=sha,
         branch=branch,
-        tag=answers["tag"] or "",
+        tag=tag,
         message=message.strip(),
         author=author,
         timestamp=timestamp,
