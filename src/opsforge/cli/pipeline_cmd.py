@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 import click
 
 from opsforge.cli.console import err_console, escape
+from opsforge.cli.entry import gc_paused
 from opsforge.cli.interrupts import SignalInterrupts
 from opsforge.cli.main import LazyGroup
 from opsforge.cli.render_pipeline import (
@@ -27,6 +27,7 @@ from opsforge.engine import Event
 from opsforge.errors import StateError, UsageError
 from opsforge.observe.runmetrics import run_metrics_from_env
 from opsforge.pipelines.formats import LoadOptions, available_formats, load_pipeline
+from opsforge.pipelines.gitinfo import prefetch_git_info, work_tree_root
 from opsforge.pipelines.masking import Masker
 from opsforge.pipelines.model import Pipeline
 from opsforge.pipelines.planner import PipelinePlan, plan_pipeline
@@ -57,20 +58,7 @@ def _root_for(file: Path | None, directory: Path | None) -> Path:
     if directory is not None:
         return directory.resolve()
     start = file.resolve().parent if file is not None else Path.cwd()
-    try:
-        top = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            cwd=start,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=10,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        top = None
-    if top is not None and top.returncode == 0 and top.stdout.strip():
-        return Path(top.stdout.strip())
-    return start
+    return work_tree_root(start) or start
 
 
 def _split_args(args: tuple[str, ...]) -> tuple[Path | None, tuple[str, ...]]:
@@ -165,6 +153,7 @@ def _load(
     file, rest = _split_args(args)
     requested = (*rest, *jobs)
     root = _root_for(file, kw["directory"])
+    prefetch_git_info(root)  # git runs while the pipeline file is parsed
     secrets = _secrets(kw["secrets"], kw["secret_files"])
     variables = _pairs(kw["variables"], "--var")
     options = LoadOptions(
@@ -317,7 +306,8 @@ def run_command(
     Manual jobs run only when named (or with --manual in a whole run). Each job gets its
     own workdir (hardlinks to one snapshot of the project's git files) unless --in-place.
     """
-    pipeline, plan, options = _load(args, kw, manual=manual)
+    with gc_paused():  # the parsed pipeline lives for the whole run
+        pipeline, plan, options = _load(args, kw, manual=manual)
     settings = RunSettings(
         in_place=in_place,
         variables=options.variables,

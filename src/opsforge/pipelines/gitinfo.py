@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import functools
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["GitInfo", "changed_files", "git_info"]
+__all__ = ["GitInfo", "changed_files", "git_info", "prefetch_git_info", "work_tree_root"]
 
 
 def _git(root: Path, *args: str) -> str | None:
@@ -53,9 +53,20 @@ _QUERIES = {
 }
 
 
-def _ask_all(root: Path) -> dict[str, str | None]:
-    """Each query's output (None where git failed); the processes run concurrently."""
-    procs: dict[str, subprocess.Popen[str] | None] = {}
+_Procs = dict[str, "subprocess.Popen[str] | None"]
+_STARTED: dict[Path, _Procs] = {}
+_INFO: dict[Path, GitInfo] = {}
+
+
+def prefetch_git_info(root: Path) -> None:
+    """Start the git commands of :func:`git_info` now, so they run while the caller does
+    other work (parsing, imports); :func:`git_info` collects them."""
+    if root not in _INFO and root not in _STARTED:
+        _STARTED[root] = _start_all(root)
+
+
+def _start_all(root: Path) -> _Procs:
+    procs: _Procs = {}
     for key, args in _QUERIES.items():
         try:
             procs[key] = subprocess.Popen(
@@ -68,6 +79,11 @@ def _ask_all(root: Path) -> dict[str, str | None]:
             )
         except OSError:
             procs[key] = None
+    return procs
+
+
+def _collect(procs: _Procs) -> dict[str, str | None]:
+    """Each query's output (None where git failed)."""
     answers: dict[str, str | None] = {}
     for key, proc in procs.items():
         if proc is None:
@@ -106,10 +122,27 @@ def _default_branch(refs: str) -> str:
     return "main" if "main" in heads else (heads[0] if heads else "")
 
 
-@functools.cache
 def git_info(root: Path) -> GitInfo:
-    """Everything at once: three git commands, run concurrently."""
-    answers = _ask_all(root)
+    """Everything at once: three git commands, run concurrently (once per root)."""
+    if root not in _INFO:
+        _INFO[root] = _parse(_collect(_STARTED.pop(root) if root in _STARTED else _start_all(root)))
+    return _INFO[root]
+
+
+def work_tree_root(start: Path) -> Path | None:
+    """The git work tree holding ``start``: the nearest directory with a ``.git`` entry
+    (a directory, or the file of a linked worktree or submodule). When ``GIT_DIR`` or
+    ``GIT_WORK_TREE`` is set, git itself is asked."""
+    if "GIT_DIR" in os.environ or "GIT_WORK_TREE" in os.environ:
+        top = _git(start, "rev-parse", "--show-toplevel")
+        return Path(top) if top else None
+    for directory in (start, *start.parents):
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+def _parse(answers: dict[str, str | None]) -> GitInfo:
     commit = answers["commit"]
     if commit is None:
         return GitInfo()
