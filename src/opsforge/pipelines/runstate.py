@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opsforge.errors import UsageError
+from opsforge.pipelines.executors import DockerState
 from opsforge.pipelines.masking import Masker
 from opsforge.pipelines.planner import PipelinePlan
 from opsforge.pipelines.records import JobRecord
@@ -92,7 +93,7 @@ class RunState:
         self.results: dict[str, JobRecord] = {}
         self.failed_groups: set[str] = set()  # matrix groups with a failed fail-fast cell
         self._locks: dict[str, asyncio.Lock] = {}
-        self.docker_problem: str | bool | None = False  # False = not checked yet
+        self.docker = DockerState()  # dockerd asked once per run, each image inspected once
         self.base_env = dict(os.environ)
         self._inventory: Any = None  # opsforge.inventory.Inventory, loaded on demand
         self._pool: ConnectionPool | None = None
