@@ -107,7 +107,9 @@ def test_gitlab_job_reaches_its_services_by_alias_once_they_are_ready(
     assert leftovers(dockerd, result.run_id) == ("", "")
 
 
-def test_github_job_reaches_a_service_by_its_key(repo: Path, dockerd: str) -> None:
+def test_github_services_by_key_with_env_options_and_health_checks(
+    repo: Path, dockerd: str
+) -> None:
     path = write_workflow(
         repo,
         textwrap.dedent(
@@ -126,14 +128,36 @@ def test_github_job_reaches_a_service_by_its_key(repo: Path, dockerd: str) -> No
                     image: ''
                 steps:
                   - run: {GET} cache 8080 | tail -1
+              healthy:
+                runs-on: ubuntu-latest
+                container: {IMAGE}
+                services:
+                  web:
+                    image: {WEB}
+                    options: --health-cmd "test -f /www/index.html" --health-interval 1s
+                steps: [{{run: echo reached}}]
+              sick:
+                runs-on: ubuntu-latest
+                container: {IMAGE}
+                services:
+                  web:
+                    image: {WEB}
+                    options: >-
+                      --health-cmd "echo db is down; exit 1"
+                      --health-interval 1s --health-retries 1
+                steps: [{{run: echo never-reached}}]
             """
         ),
     )
     result = run_github(repo, load_github(repo, path))
-    text = log_text(result, "check")
-    assert result.exit_code == 0, text
-    assert "hello-from-web" in text
-    assert "service cache: started opsforge-test/web:1 as cache" in text
+    assert statuses(result) == {"check": "success", "healthy": "success", "sick": "failed"}
+    check = log_text(result, "check")
+    assert "hello-from-web" in check
+    assert "service cache: started opsforge-test/web:1 as cache" in check
+    assert "(8080/tcp accepting, healthy)" in log_text(result, "healthy")
+    sick = log_text(result, "sick")
+    assert f"service web ({WEB}) is unhealthy (its health check failed: db is down)" in sick
+    assert "never-reached" not in sick
     assert leftovers(dockerd, result.run_id) == ("", "")
 
 
@@ -209,6 +233,55 @@ def test_failure_and_timeout_leave_nothing_behind(project: ProjectFactory, docke
     assert "hello-from-web" in log_text(result, "fails")  # services outlive after_script
     assert "services: removed opsforge-test__web" in log_text(result, "slow")
     assert leftovers(dockerd, result.run_id) == ("", "")
+
+
+def test_readiness_uses_healthcheck_tcp_port_and_a_slow_service_only_warns(
+    project: ProjectFactory, dockerd: str
+) -> None:
+    root = project(
+        f"""
+        a:
+          image: {IMAGE}
+          services:
+            - name: {WEB}
+              alias: never
+              command: [sleep, "60"]
+            - name: {WEB}
+              alias: alt
+              command: [httpd, -f, -p, "9090", -h, /www]
+              variables: {{HEALTHCHECK_TCP_PORT: "9090"}}
+          script: [{GET} alt 9090 | tail -1]
+        """
+    )
+    result = run(root, settings=RunSettings(services_timeout=1.5))
+    text = log_text(result, "a")
+    assert result.exit_code == 0, text
+    assert f"warning: service never ({WEB}) not ready after 1.5s (waiting for ports [8080])" in text
+    assert "service alt: ready after" in text
+    assert "(9090/tcp accepting)" in text
+    assert "hello-from-web" in text
+    assert leftovers(dockerd, result.run_id) == ("", "")
+
+
+def test_a_job_docker_host_is_for_the_job_not_for_opsforge(
+    project: ProjectFactory, dockerd: str
+) -> None:
+    # the docker-in-docker pattern: DOCKER_HOST names the service, for the job's own client
+    root = project(
+        f"""
+        dind:
+          image: {IMAGE}
+          variables: {{DOCKER_HOST: "tcp://docker:2375"}}
+          services: [{{name: {WEB}, alias: docker}}]
+          script: [echo "client talks to $DOCKER_HOST", {GET} docker 8080 | tail -1]
+        """
+    )
+    result = run(root)
+    text = log_text(result, "dind")
+    assert result.exit_code == 0, text
+    assert result.records["dind"].executor == "docker"
+    assert "client talks to tcp://docker:2375" in text
+    assert "hello-from-web" in text
 
 
 def test_missing_service_image_is_a_clear_job_failure(

@@ -40,6 +40,7 @@ __all__ = [
     "docker_available",
     "docker_cli",
     "docker_cli_env",
+    "env_options",
     "inspect_image",
     "remove_containers",
     "shell_command",
@@ -111,6 +112,17 @@ def docker_cli_env(env: Mapping[str, str]) -> dict[str, str]:
     out = {k: v for k, v in env.items() if k not in DOCKER_CLI_KEYS}
     out.update({k: os.environ[k] for k in DOCKER_CLI_KEYS if k in os.environ})
     return out
+
+
+def env_options(env: Mapping[str, str]) -> list[str]:
+    """``-e NAME`` per variable: the container takes the value from the docker CLI's
+    environment (see :func:`docker_cli_env`), so values stay off the command line. The
+    daemon settings (:data:`DOCKER_CLI_KEYS`) are the CLI's own there, so a job's
+    ``DOCKER_HOST`` reaches its container as ``-e NAME=value``."""
+    args: list[str] = []
+    for key, value in env.items():
+        args += ["-e", f"{key}={value}" if key in DOCKER_CLI_KEYS else key]
+    return args
 
 
 def docker_cli(*args: str, timeout: float = 10.0) -> subprocess.CompletedProcess[bytes] | None:
@@ -223,8 +235,7 @@ class DockerExecutor:
         for key, value in self.labels.items():
             args += ["--label", f"{key}={value}"]
         args += ["-v", f"{cwd}:{cwd}", "-v", f"{parent}:{parent}:ro", "-w", str(cwd)]
-        for key in run.job_env:
-            args += ["-e", key]  # the value comes from the docker CLI's own environment
+        args += env_options(run.job_env)
         shell = run.shell
         if shell.startswith("bash"):
             shell = "sh -e {0}"  # images built FROM scratch/busybox have no bash

@@ -18,6 +18,7 @@ from opsforge.pipelines.executors import DockerState
 from opsforge.pipelines.masking import Masker
 from opsforge.pipelines.planner import PipelinePlan
 from opsforge.pipelines.records import JobRecord
+from opsforge.pipelines.services import SERVICE_WAIT_TIMEOUT
 from opsforge.pipelines.workspace import RUNTIME_DIR, Workspace, safe_name
 from opsforge.types import ConnectOptions, HostSpec
 
@@ -34,7 +35,8 @@ class RunSettings:
     ``<root>/.opsforge/cache`` and ``.../uptodate``. ``executor``: force ``shell`` for
     every job (``docker`` jobs fall back to it anyway when dockerd is unusable).
     ``variables``: ``--var`` values, highest precedence. ``inventory``: where ssh jobs
-    find their hosts."""
+    find their hosts. ``services_timeout``: how long a job's services may take to
+    become ready (GitLab's ``wait_for_services_timeout``)."""
 
     in_place: bool = False
     variables: Mapping[str, str] = field(default_factory=dict)
@@ -46,6 +48,7 @@ class RunSettings:
     inventory: str | None = None
     concurrency: int | None = None
     keep_workdirs: bool = False
+    services_timeout: float = SERVICE_WAIT_TIMEOUT
 
 
 #: run directories kept under ``.opsforge/runs`` (the oldest are removed)

@@ -11,9 +11,9 @@ executor, :class:`JobServices`:
 3. waits until each is ready the way GitLab runner does: the TCP ports the service
    image EXPOSEs (or its ``HEALTHCHECK_TCP_PORT`` variable) accept connections, and a
    docker ``HEALTHCHECK`` (GitHub ``--health-cmd``) reports healthy, within
-   :data:`SERVICE_WAIT_TIMEOUT` seconds (past it: a warning, the job goes on, as in
-   GitLab). A service that exits (or turns unhealthy) first fails the job, with its
-   last log lines shown;
+   ``RunSettings.services_timeout`` seconds (default :data:`SERVICE_WAIT_TIMEOUT`; past
+   it: a warning, the job goes on, as in GitLab). A service that exits (or turns
+   unhealthy) first fails the job, with its last log lines shown;
 4. after the job (success, failure, timeout, Ctrl-C) removes the service containers
    and the network by ID and notes what it removed.
 
@@ -51,6 +51,7 @@ from opsforge.pipelines.executors import (
     DockerState,
     docker_cli,
     docker_cli_env,
+    env_options,
     remove_containers,
 )
 from opsforge.pipelines.joblog import JobLog
@@ -155,6 +156,7 @@ class _Status:
     exit_code: int
     health: str | None
     ips: tuple[str, ...]
+    health_output: str = ""
 
 
 def _remote_daemon() -> bool:
@@ -227,8 +229,7 @@ class JobServices:
         if network == self.network:
             for alias in planned.aliases:
                 args += ["--network-alias", alias]
-        for key in planned.env:
-            args += ["-e", key]  # values from the CLI's environment, not its command line
+        args += env_options(planned.env)
         args += list(service.options)
         command = list(service.command)
         if service.entrypoint is not None:
@@ -274,9 +275,16 @@ class JobServices:
         state_json, _, nets_json = proc.stdout.decode(errors="replace").partition("\t")
         state = json.loads(state_json)
         nets = json.loads(nets_json) or {}
-        health = (state.get("Health") or {}).get("Status")
+        health = state.get("Health") or {}
+        checks = health.get("Log") or [{}]
         ips = tuple(n["IPAddress"] for n in nets.values() if n.get("IPAddress"))
-        return _Status(bool(state.get("Running")), int(state.get("ExitCode") or 0), health, ips)
+        return _Status(
+            bool(state.get("Running")),
+            int(state.get("ExitCode") or 0),
+            health.get("Status"),
+            ips,
+            str(checks[-1].get("Output") or "").strip(),
+        )
 
     def _ports(self, planned: PlannedService) -> tuple[int, ...]:
         port = planned.env.get("HEALTHCHECK_TCP_PORT", "")
@@ -287,9 +295,11 @@ class JobServices:
     async def _wait(self, started: _Started) -> str | None:
         planned = started.planned
         label = f"service {planned.label} ({planned.service.name})"
-        pending = set(() if _remote_daemon() else self._ports(planned))
+        ports = () if _remote_daemon() else self._ports(planned)
+        pending = set(ports)
         ip_of = self._started[0] if self.shared_localhost else started
-        deadline = time.monotonic() + self.wait_timeout
+        began = time.monotonic()
+        deadline = began + self.wait_timeout
         while True:
             status = await self._status(started)
             if status is None or not status.running:
@@ -298,12 +308,19 @@ class JobServices:
                 return f"{label} exited with code {code} before it was ready"
             if status.health == "unhealthy":
                 await self._show_last_lines(started)
-                return f"{label} is unhealthy (its health check failed)"
+                said = f": {status.health_output.splitlines()[-1]}" if status.health_output else ""
+                return f"{label} is unhealthy (its health check failed{said})"
             if pending:
                 owner = status if ip_of is started else await self._status(ip_of)
                 ips = owner.ips if owner else ()
                 pending = {p for p in pending if not (ips and await _accepts(ips[0], p))}
             if not pending and status.health in (None, "healthy"):
+                what = [f"{', '.join(map(str, ports))}/tcp accepting"] if ports else []
+                what += [status.health] if status.health else []
+                self.log.note(
+                    f"service {planned.label}: ready after {time.monotonic() - began:.1f}s"
+                    + (f" ({', '.join(what)})" if what else "")
+                )
                 return None
             if time.monotonic() > deadline:
                 waiting = f"ports {sorted(pending)}" if pending else f"health {status.health}"

@@ -122,6 +122,7 @@ class StepSequence:
             self.services = JobServices(
                 planned, stem=stem, labels=labels, log=self.log,
                 shared_localhost=style == "circleci",
+                wait_timeout=state.settings.services_timeout,
             )  # fmt: skip
             network = self.services.step_network
         return DockerExecutor(job.image.name, stem, network=network, labels=labels)
