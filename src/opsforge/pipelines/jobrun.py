@@ -277,22 +277,27 @@ class JobAction:
             return _Attempt(JobStatus.FAILED, None, str(exc)), workdir
         record.executor = steps.executor_name
         attempt = _Attempt(JobStatus.SUCCESS, 0, "")
-        try:
-            async with asyncio.timeout(job.timeout) as scope:
-                failure = await steps.run((*job.before_steps, *job.steps))
-            if failure is not None:
-                attempt = _Attempt(JobStatus.FAILED, failure[0], failure[1])
-        except (TimeoutError, CommandTimeout) as exc:
-            if isinstance(exc, TimeoutError) and not scope.expired():
-                raise
-            message = f"timed out after {job.timeout:g}s" if job.timeout else str(exc)
-            attempt = _Attempt(JobStatus.TIMED_OUT, None, message)
-            log.note(message + "; its process group was killed")
-        success = attempt.status is JobStatus.SUCCESS
-        if job.after_steps:
-            steps.job_status = "success" if success else "failure"
-            steps.env["CI_JOB_STATUS"] = "success" if success else "failed"
-            await steps.run_after(job.after_steps, state.settings.after_script_timeout)
+        try:  # services (docker executor) live from before the steps to after after_steps
+            try:
+                async with asyncio.timeout(job.timeout) as scope:
+                    failure = await steps.start_services()
+                    if failure is None:
+                        failure = await steps.run((*job.before_steps, *job.steps))
+                if failure is not None:
+                    attempt = _Attempt(JobStatus.FAILED, failure[0], failure[1])
+            except (TimeoutError, CommandTimeout) as exc:
+                if isinstance(exc, TimeoutError) and not scope.expired():
+                    raise
+                message = f"timed out after {job.timeout:g}s" if job.timeout else str(exc)
+                attempt = _Attempt(JobStatus.TIMED_OUT, None, message)
+                log.note(message + "; its process group was killed")
+            success = attempt.status is JobStatus.SUCCESS
+            if job.after_steps:
+                steps.job_status = "success" if success else "failure"
+                steps.env["CI_JOB_STATUS"] = "success" if success else "failed"
+                await steps.run_after(job.after_steps, state.settings.after_script_timeout)
+        finally:
+            await steps.stop_services()
         try:
             if job.artifacts is not None:
                 await asyncio.to_thread(self._collect, workdir, success, record, log)

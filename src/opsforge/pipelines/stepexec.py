@@ -23,12 +23,11 @@ from opsforge.pipelines.executors import (
     ShellExecutor,
     SSHExecutor,
     default_shell,
-    docker_available,
-    docker_image_exists,
 )
 from opsforge.pipelines.joblog import JobLog
 from opsforge.pipelines.model import Step, StepFile
 from opsforge.pipelines.records import LiveView, StepRecord
+from opsforge.pipelines.services import JobServices, plan_services, resource_name
 from opsforge.pipelines.steps import StepCall, step_handler
 from opsforge.pipelines.variables import expand
 from opsforge.pipelines.workspace import safe_name
@@ -90,6 +89,7 @@ class StepSequence:
         self._count = 0
         self._tmp = self.state.job_dir("tmp", self.job.name)
         self._tmp.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.services: JobServices | None = None
         self.executor = self._choose_executor()
         self.executor_name = self.executor.name
 
@@ -101,17 +101,51 @@ class StepSequence:
             remote = f"/tmp/opsforge-{state.run_id}/{safe_name(job.name)}"
             return SSHExecutor(state.host_spec(job.host), state.pool, remote)
         if state.settings.executor == "shell" or job.image is None or job.executor == "shell":
+            self._services_not_started("the job runs in the shell executor")
             return ShellExecutor()
-        if state.docker_problem is False:
-            state.docker_problem = docker_available()
-        problem = state.docker_problem
-        if problem is None and not docker_image_exists(job.image.name):
+        problem = state.docker.problem()
+        if problem is None and state.docker.image(job.image.name) is None:
             problem = f"image {job.image.name} is not present locally (opsforge never pulls)"
         if problem:
             self.log.note(f"warning: {problem}; running {job.name} in the shell executor")
+            self._services_not_started("no docker")
             return ShellExecutor()
-        prefix = f"opsforge-{state.run_id}-{abs(hash(job.name)) % 10**8}"
-        return DockerExecutor(job.image.name, prefix)
+        stem = resource_name(state.run_id, job.name)
+        labels = {"opsforge.run": state.run_id, "opsforge.job": job.name}
+        network = None
+        if job.services:
+            style = state.plan.pipeline.format
+            job_env = {k: self.env[k] for k in job.variables if k in self.env}
+            planned = plan_services(
+                job, style=style, job_env=job_env, docker=state.docker, stem=stem
+            )
+            self.services = JobServices(
+                planned, stem=stem, labels=labels, log=self.log,
+                shared_localhost=style == "circleci",
+                wait_timeout=state.settings.services_timeout,
+            )  # fmt: skip
+            network = self.services.step_network
+        return DockerExecutor(job.image.name, stem, network=network, labels=labels)
+
+    def _services_not_started(self, why: str) -> None:
+        if self.job.services:
+            names = ", ".join(s.alias or s.name for s in self.job.services)
+            self.log.note(f"warning: services not started ({why}): {names}")
+
+    async def start_services(self) -> tuple[int | None, str] | None:
+        """Start the job's services (docker executor); the failure, or None."""
+        if self.services is None:
+            return None
+        problem = await self.services.start()
+        if problem is not None:
+            self.log.note(f"error: {problem}")
+            return None, problem
+        return None
+
+    async def stop_services(self) -> None:
+        """Remove the job's services and their network (always called, once)."""
+        if self.services is not None:
+            await self.services.stop()
 
     def _view(self) -> LiveView:
         needs = {d: self.state.results[d] for d in self.action.planned.deps}
