@@ -14,12 +14,12 @@ import os
 import shlex
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from opsforge.connectors.base import OutputCallback
+from opsforge.connectors.base import Connector, OutputCallback
 from opsforge.connectors.execution import execute
 from opsforge.connectors.local import local_starter
 from opsforge.types import HostSpec, Result
@@ -173,29 +173,57 @@ class DockerExecutor:
 
 
 class SSHExecutor:
-    """Runs each step on an inventory host through opsforge's connectors: the script is
-    put into a per-job directory on the host (``/tmp/opsforge-<run>/<job>``) and run
-    there, in ``work/``, with the job's variables. Project files and artifacts are not
-    copied to the host; a job that needs them fetches them itself."""
+    """Runs a job on an inventory host through opsforge's connection pool.
+
+    :meth:`open` ships the job's local workdir to a private directory on the host
+    (:class:`~opsforge.pipelines.remote.RemoteWorkdir`, one round trip); each step is
+    then one command whose stdin is the step's script (stored next to ``work/`` and
+    run there, in the same relative subdirectory as locally, with the job's
+    variables). :meth:`collect` mirrors back what the artifact, report and cache globs
+    select; :meth:`close` removes the directory."""
 
     name = "ssh"
 
-    def __init__(self, spec: HostSpec, pool: ConnectionPool, remote_dir: str) -> None:
+    def __init__(
+        self, spec: HostSpec, pool: ConnectionPool, name: str, workdir: Path, scratch: Path
+    ) -> None:
+        from opsforge.pipelines.remote import RemoteWorkdir
+
         self.spec = spec
         self.pool = pool
-        self.remote_dir = remote_dir
+        self.workdir = workdir
+        self.remote = RemoteWorkdir(self._connect, spec.name, name, scratch)
+
+    async def _connect(self) -> Connector:
+        return await self.pool.get(self.spec)
+
+    async def open(self) -> int:
+        """Ship the local workdir to the host; the number of files shipped."""
+        return await self.remote.ship(self.workdir)
+
+    async def collect(self, select: Callable[[Path], set[str]]) -> int:
+        """Mirror the remote work directory back into the local workdir (see
+        :meth:`RemoteWorkdir.mirror`); the number of files fetched."""
+        return await self.remote.mirror(self.workdir, select)
+
+    async def close(self) -> None:
+        await self.remote.remove()
 
     async def run_script(self, run: ScriptRun) -> Result:
-        conn = await self.pool.get(self.spec)
-        work = f"{self.remote_dir}/work"
-        await conn.run(f"mkdir -p {shlex.quote(work)}")
-        remote_script = f"{self.remote_dir}/{run.script.name}"
-        await conn.put(run.script.read_bytes(), remote_script, mode=0o700)
-        shell = run.shell
+        conn = await self._connect()
+        work = self.remote.work
+        script = f"{work.rpartition('/')[0]}/{run.script.name}"
+        try:
+            sub = run.cwd.relative_to(self.workdir).as_posix()
+        except ValueError:
+            sub = "."
+        cwd = work if sub == "." else f"{work}/{sub}"
+        store = f"cat > {shlex.quote(script)} && chmod 700 {shlex.quote(script)}"
         return await conn.run(
-            shell_command(shell, remote_script),
-            env=dict(run.job_env),
-            cwd=work,
+            f"{store} && exec {shell_command(run.shell, script)}",
+            env={**run.job_env, "OPSFORGE_WORKDIR": work},
+            cwd=cwd,
+            stdin=run.script.read_bytes(),
             timeout=run.time_limit,
             on_stdout=run.on_stdout,
             on_stderr=run.on_stderr,
