@@ -252,3 +252,75 @@ def test_interrupt_kills_the_remote_job_and_removes_its_dir(
     log = (tmp_path / "run/logs/slow.log").read_text()
     assert "interrupted" in log
     assert not remote_dir(log).exists()
+
+
+def test_caches_travel_and_cache_dirs_live_on_the_host(
+    project: ProjectFactory, lab: LabInfo, tmp_path: Path
+) -> None:
+    """``cache:`` is restored into the shipped files and saved from what the host left;
+    ``cache_dirs`` of an ssh job are persistent directories on the host."""
+    name = f"t{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    root = project(
+        files={
+            "opsforge-pipeline.yml": f"""
+                deps:
+                  host: lab6
+                  cache: {{key: deps, paths: [vendor/]}}
+                  cache_dirs: [{name}]
+                  script:
+                    - test -d "$OPSFORGE_CACHE_DIR_{name.upper().replace("-", "_")}"
+                    - cd "$OPSFORGE_CACHE_DIR_{name.upper().replace("-", "_")}" && echo x >> runs
+                    - echo "dir runs $(wc -l < runs) in $(pwd)"
+                    - cd "$OPSFORGE_WORKDIR"
+                    - if [ -f vendor/lib.txt ]; then echo "hit $(cat vendor/lib.txt)"; fi
+                    - mkdir -p vendor && echo v1 > vendor/lib.txt
+                """
+        }
+    )
+    settings = RunSettings(inventory=str(lab.inventory))
+    first = run_native(root, settings)
+    log = log_of(first, "deps")
+    found = re.search(r"dir runs 1 in (\S+)", log)
+    assert found, log
+    host_dir = Path(found.group(1))
+    try:
+        assert host_dir.parent.as_posix().endswith(".cache/opsforge/dirs")
+        assert not re.search("^hit", log, re.M)
+        assert (root / ".opsforge/cache/deps/vendor/lib.txt").read_text() == "v1\n"
+        second = log_of(run_native(root, settings), "deps")
+        assert re.search("^hit v1$", second, re.M), second
+        assert re.search("^dir runs 2 in", second, re.M)
+    finally:
+        subprocess.run(["rm", "-rf", "--", str(host_dir)], check=True)
+
+
+IN_PLACE = """
+stages: [one, two, three]
+local:
+  stage: one
+  script: [echo local > made-here.txt]
+  artifacts: {paths: [made-here.txt]}
+remote:
+  stage: two
+  host: lab7
+  script:
+    - test "$(cat made-here.txt)" = local
+    - test ! -d .opsforge  # not the project dir
+    - echo remote > made-there.txt
+  artifacts: {paths: [made-there.txt]}
+after:
+  stage: three
+  script: [test "$(cat made-there.txt)" = remote]
+"""
+
+
+def test_in_place_runs_still_ship_and_bring_artifacts_into_the_project(
+    project: ProjectFactory, lab: LabInfo
+) -> None:
+    root = project(files={"opsforge-pipeline.yml": IN_PLACE})
+    result = run_native(root, RunSettings(inventory=str(lab.inventory), in_place=True))
+    statuses = {name: rec.status.value for name, rec in result.records.items()}
+    assert statuses == dict.fromkeys(("local", "remote", "after"), "success"), log_of(
+        result, "remote"
+    )
+    assert (root / "made-there.txt").read_text() == "remote\n"

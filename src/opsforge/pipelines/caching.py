@@ -19,6 +19,7 @@ from opsforge.pipelines.variables import expand
 from opsforge.pipelines.workspace import safe_name
 
 __all__ = [
+    "cache_dir_variable",
     "cache_key",
     "cache_saves",
     "fingerprint",
@@ -62,6 +63,11 @@ def restore_cache(cache: Cache, key: str, cache_dir: Path, workdir: Path) -> str
             copy_tree(source, workdir)
             return candidate
     return None
+
+
+def cache_dir_variable(name: str) -> str:
+    """The variable naming a job's ``cache_dirs`` entry: ``OPSFORGE_CACHE_DIR_<NAME>``."""
+    return f"OPSFORGE_CACHE_DIR_{name.upper().replace('-', '_')}"
 
 
 def cache_saves(cache: Cache, *, success: bool) -> bool:

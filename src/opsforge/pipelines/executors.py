@@ -185,13 +185,20 @@ class SSHExecutor:
     name = "ssh"
 
     def __init__(
-        self, spec: HostSpec, pool: ConnectionPool, name: str, workdir: Path, scratch: Path
+        self,
+        spec: HostSpec,
+        pool: ConnectionPool,
+        name: str,
+        workdir: Path,
+        scratch: Path,
+        cache_dirs: Mapping[str, str] | None = None,
     ) -> None:
         from opsforge.pipelines.remote import RemoteWorkdir
 
         self.spec = spec
         self.pool = pool
         self.workdir = workdir
+        self.cache_dirs = dict(cache_dirs or {})  # variable -> directory name on the host
         self.remote = RemoteWorkdir(self._connect, spec.name, name, scratch)
 
     async def _connect(self) -> Connector:
@@ -199,7 +206,7 @@ class SSHExecutor:
 
     async def open(self) -> int:
         """Ship the local workdir to the host; the number of files shipped."""
-        return await self.remote.ship(self.workdir)
+        return await self.remote.ship(self.workdir, self.cache_dirs)
 
     async def collect(self, select: Callable[[Path], set[str]]) -> int:
         """Mirror the remote work directory back into the local workdir (see
@@ -221,7 +228,7 @@ class SSHExecutor:
         store = f"cat > {shlex.quote(script)} && chmod 700 {shlex.quote(script)}"
         return await conn.run(
             f"{store} && exec {shell_command(run.shell, script)}",
-            env={**run.job_env, "OPSFORGE_WORKDIR": work},
+            env={**run.job_env, **self.remote.env, "OPSFORGE_WORKDIR": work},
             cwd=cwd,
             stdin=run.script.read_bytes(),
             timeout=run.time_limit,

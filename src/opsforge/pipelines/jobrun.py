@@ -24,6 +24,7 @@ from pathlib import Path
 from opsforge.engine import Event, StepContext, StepOutcome, StepOutput, StepRetrying
 from opsforge.errors import CommandTimeout, ConnectError, OpsforgeError, TransferError
 from opsforge.pipelines.caching import (
+    cache_dir_variable,
     cache_key,
     cache_saves,
     fingerprint,
@@ -209,7 +210,7 @@ class JobAction:
         for name in job.cache_dirs:
             directory = state.cache_dir / "dirs" / safe_name(name)
             directory.mkdir(parents=True, exist_ok=True)
-            env[f"OPSFORGE_CACHE_DIR_{name.upper().replace('-', '_')}"] = str(directory)
+            env[cache_dir_variable(name)] = str(directory)
         return env
 
     async def _run(

@@ -31,7 +31,7 @@ import shlex
 import shutil
 import stat
 import tarfile
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +40,8 @@ from opsforge.errors import TransferError
 
 __all__ = ["RemoteEntry", "RemoteWorkdir", "apply_listing", "pack_tree", "parse_listing"]
 
+#: where (under the remote user's home) the persistent ``cache_dirs`` of ssh jobs live
+CACHE_ROOT = ".cache/opsforge/dirs"
 #: how long the removal of a remote job directory may take
 REMOVE_TIMEOUT = 30.0
 _SHIPPED = ".shipped"
@@ -216,6 +218,7 @@ class RemoteWorkdir:
         self.name = name  # opsforge-<run>-<job>
         self.scratch = scratch  # a private local directory for the tar files
         self.path: str | None = None
+        self.env: dict[str, str] = {}  # variables the steps get (cache dirs on the host)
 
     @property
     def work(self) -> str:
@@ -223,24 +226,34 @@ class RemoteWorkdir:
             raise TransferError("the job's files were not shipped yet", host=self.host)
         return f"{self.path}/work"
 
-    async def ship(self, local: Path) -> int:
-        """Make the remote directory and unpack ``local``'s files into it; return the count."""
+    async def ship(self, local: Path, cache_dirs: Mapping[str, str] | None = None) -> int:
+        """Make the remote directory and unpack ``local``'s files into it; return the count.
+
+        ``cache_dirs`` maps variable names to directories under ``~/``:CACHE_ROOT on the
+        host, made when missing; :attr:`env` then holds their absolute paths."""
         conn = await self._connect()
         archive, count = await asyncio.to_thread(pack_tree, local)
         template = shlex.quote(f"{self.name}.XXXXXX")
+        dirs = " ".join(shlex.quote(f"{CACHE_ROOT}/{d}") for d in (cache_dirs or {}).values())
         command = (
             f'umask 077 && d=$(mktemp -d "${{TMPDIR:-/tmp}}"/{template}) && '
-            'printf "%s\\n" "$d" && mkdir "$d/work" && '
-            'tar -x -p --no-same-owner -f - -C "$d/work" && touch "$d/' + _SHIPPED + '"'
+            'printf "%s\\n%s\\n" "$d" "$HOME" && mkdir "$d/work" && '
+            + (f'for c in {dirs}; do mkdir -p "$HOME/$c" || exit 1; done && ' if dirs else "")
+            + 'tar -x -p --no-same-owner -f - -C "$d/work" && touch "$d/'
+            + _SHIPPED
+            + '"'
         )
         result = await conn.run(command, stdin=archive)
-        made = result.stdout.splitlines()[:1]
+        made = result.stdout.splitlines()
         if made and made[0].startswith("/"):
             self.path = made[0]
         if not result.ok:
             where = self.path or "a directory under /tmp"
             why = _said(result.stderr, result.exit_code)
             raise TransferError(f"cannot unpack the job's files in {where}: {why}", host=self.host)
+        home = made[1] if len(made) > 1 else ""
+        for variable, name in (cache_dirs or {}).items():
+            self.env[variable] = f"{home}/{CACHE_ROOT}/{name}"
         return count
 
     async def mirror(self, local: Path, select: Callable[[Path], set[str]]) -> int:

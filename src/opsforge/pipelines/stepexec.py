@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from opsforge.engine import StepContext
 from opsforge.errors import CommandTimeout, OpsforgeError, UsageError
+from opsforge.pipelines.caching import cache_dir_variable
 from opsforge.pipelines.executors import (
     DockerExecutor,
     ScriptExecutor,
@@ -105,7 +106,8 @@ class StepSequence:
                 raise UsageError(f"job {job.name}: executor ssh needs host: <inventory host>")
             name = f"opsforge-{state.run_id}-{safe_name(job.name)}"
             spec = state.host_spec(job.host)
-            return SSHExecutor(spec, state.pool, name, self.workdir, self._tmp)
+            dirs = {cache_dir_variable(d): safe_name(d) for d in job.cache_dirs}
+            return SSHExecutor(spec, state.pool, name, self.workdir, self._tmp, dirs)
         if state.settings.executor == "shell" or job.image is None or job.executor == "shell":
             return ShellExecutor()
         if state.docker_problem is False:
