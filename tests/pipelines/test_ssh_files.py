@@ -324,3 +324,29 @@ def test_in_place_runs_still_ship_and_bring_artifacts_into_the_project(
         result, "remote"
     )
     assert (root / "made-there.txt").read_text() == "remote\n"
+
+
+def test_each_retry_gets_fresh_files_and_every_remote_dir_goes(
+    project: ProjectFactory, lab: LabInfo, tmp_path: Path
+) -> None:
+    tries = tmp_path / "tries"
+    root = project(
+        files={
+            "opsforge-pipeline.yml": f"""
+                flaky:
+                  host: lab8
+                  retry: 1
+                  script:
+                    - test ! -e leftover && touch leftover
+                    - pwd >> {tries}
+                    - test "$(wc -l < {tries})" -ge 2
+                """
+        }
+    )
+    result = run_native(root, RunSettings(inventory=str(lab.inventory)))
+    record = result.records["flaky"]
+    assert record.status.value == "success", log_of(result, "flaky")
+    assert record.attempts == 2
+    dirs = [Path(line).parent for line in tries.read_text().split()]
+    assert len(set(dirs)) == 2
+    assert not any(d.exists() for d in dirs)

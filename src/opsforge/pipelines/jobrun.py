@@ -333,7 +333,7 @@ class JobAction:
             steps.env["CI_JOB_STATUS"] = "success" if success else "failed"
             await steps.run_after(job.after_steps, state.settings.after_script_timeout)
         try:
-            if remote is not None:
+            if remote is not None and (job.artifacts is not None or job.cache):
                 count = await remote.collect(lambda tree: self._selected(tree, success))
                 log.note(f"fetched {count} files from {remote.spec.name}")
             if job.artifacts is not None:
