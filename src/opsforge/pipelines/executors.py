@@ -205,7 +205,7 @@ class SSHExecutor:
         return await self.pool.get(self.spec)
 
     async def open(self) -> int:
-        """Ship the local workdir to the host; the number of files shipped."""
+        """Ship the local workdir to the host; the number of bytes sent."""
         return await self.remote.ship(self.workdir, self.cache_dirs)
 
     async def collect(self, select: Callable[[Path], set[str]]) -> int:

@@ -310,9 +310,9 @@ class JobAction:
         try:
             async with asyncio.timeout(job.timeout) as scope:
                 if remote is not None:
-                    count = await remote.open()
+                    size = await remote.open()
                     ran = True
-                    log.note(f"workdir on {remote.spec.name}: {remote.remote.work} ({count} files)")
+                    log.note(f"workdir on {remote.spec.name}: {remote.remote.work} ({size} bytes)")
                 failure = await steps.run((*job.before_steps, *job.steps))
             if failure is not None:
                 attempt = _Attempt(JobStatus.FAILED, failure[0], failure[1])

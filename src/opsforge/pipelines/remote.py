@@ -3,7 +3,7 @@
 The local isolated workdir of an ssh job is built exactly as for a local job (project
 files, artifacts of the jobs it needs, restored caches). :class:`RemoteWorkdir` then
 
-* **ships** it in one round trip: one tar stream (modes, mtimes and symlinks kept) on
+* **ships** it in one round trip: one tar (modes, mtimes and symlinks kept) on
   the stdin of one command that makes a private directory with ``mktemp -d``
   (``/tmp/opsforge-<run>-<job>.XXXXXX``), unpacks the stream into its ``work/`` and
   touches a marker;
@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import io
 import os
 import shlex
 import shutil
 import stat
+import subprocess
 import tarfile
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -61,10 +63,38 @@ class RemoteEntry:
     touched: bool  # its inode changed after the files were shipped
 
 
-def pack_tree(root: Path) -> tuple[bytes, int]:
+@functools.cache
+def _gnu_tar() -> str | None:
+    """This machine's ``tar`` when it is GNU tar (an order of magnitude faster than
+    :mod:`tarfile` on many small files), else None."""
+    tar = shutil.which("tar")
+    if tar is None:
+        return None
+    try:
+        proc = subprocess.run([tar, "--version"], capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return tar if b"GNU tar" in proc.stdout else None
+
+
+def pack_tree(root: Path, *, native: bool = True) -> bytes:
     """A tar of every directory, regular file and symlink below ``root`` (paths relative
-    to ``root``; owners dropped) and the number of files in it."""
-    count = 0
+    to ``root``; modes and mtimes kept, owners dropped): made by GNU tar when this
+    machine has it (and ``native``), else by :mod:`tarfile`."""
+    tar = _gnu_tar() if native else None
+    if tar is not None:
+        owners = ["--owner=0", "--group=0", "--numeric-owner"]
+        proc = subprocess.run(
+            [tar, "-c", "-f", "-", "-C", str(root), *owners, "."], capture_output=True, check=False
+        )
+        if proc.returncode != 0:
+            said = " ".join(proc.stderr.decode(errors="replace").split())
+            raise TransferError(f"cannot pack the job's files in {root}: {said}")
+        return proc.stdout
+    return _pack_with_tarfile(root)
+
+
+def _pack_with_tarfile(root: Path) -> bytes:
     buffer = io.BytesIO()
 
     def anonymous(info: tarfile.TarInfo) -> tarfile.TarInfo:
@@ -81,11 +111,10 @@ def pack_tree(root: Path) -> tuple[bytes, int]:
                 path = base / name
                 if path.is_symlink() or path.is_file():
                     tar.add(path, arcname=str(rel / name), recursive=False, filter=anonymous)
-                    count += 1
             dirs[:] = [d for d in dirs if not (base / d).is_symlink()]
             for name in dirs:
                 tar.add(base / name, arcname=str(rel / name), recursive=False, filter=anonymous)
-    return buffer.getvalue(), count
+    return buffer.getvalue()
 
 
 def parse_listing(text: str) -> list[RemoteEntry]:
@@ -227,12 +256,13 @@ class RemoteWorkdir:
         return f"{self.path}/work"
 
     async def ship(self, local: Path, cache_dirs: Mapping[str, str] | None = None) -> int:
-        """Make the remote directory and unpack ``local``'s files into it; return the count.
+        """Make the remote directory and unpack ``local``'s files into it; return the
+        size of the archive sent (bytes).
 
         ``cache_dirs`` maps variable names to directories under ``~/``:CACHE_ROOT on the
         host, made when missing; :attr:`env` then holds their absolute paths."""
         conn = await self._connect()
-        archive, count = await asyncio.to_thread(pack_tree, local)
+        archive = await asyncio.to_thread(pack_tree, local)
         template = shlex.quote(f"{self.name}.XXXXXX")
         dirs = " ".join(shlex.quote(f"{CACHE_ROOT}/{d}") for d in (cache_dirs or {}).values())
         command = (
@@ -254,7 +284,7 @@ class RemoteWorkdir:
         home = made[1] if len(made) > 1 else ""
         for variable, name in (cache_dirs or {}).items():
             self.env[variable] = f"{home}/{CACHE_ROOT}/{name}"
-        return count
+        return len(archive)
 
     async def mirror(self, local: Path, select: Callable[[Path], set[str]]) -> int:
         """Make ``local`` match the remote work directory and fetch the contents of the
