@@ -69,6 +69,8 @@ def test_files_and_artifacts_travel_both_ways(
                   host: lab2
                   script:
                     - test "$(cat config/settings.ini)" = "answer=42"
+                    - test "$CI_PROJECT_DIR" = "$PWD" && test "$OPSFORGE_WORKDIR" = "$PWD"
+                    - test "$FROM_CLI" = given && test -z "$OPSFORGE_PROJECT_DIR"
                     - test -x tools/run.sh && tools/run.sh > dist/ran.txt
                     - test "$(cat out/input.txt)" = from-build
                     - test "$(stat -c %a out/input.txt)" = 640
@@ -95,6 +97,14 @@ def test_files_and_artifacts_travel_both_ways(
                     - test ! -e dist/tmp/junk.o
                     - test "$REMOTE_VERSION" = 7
                     - echo checked
+                check-on-host:
+                  stage: check
+                  host: lab9
+                  script:
+                    - test "$(stat -c %a dist/app.bin)" = 751
+                    - test "$(readlink dist/current)" = app.bin
+                    - test "$(cat out/input.txt)" = from-build
+                    - test "$REMOTE_VERSION" = 7
                 """,
             "config/settings.ini": "answer=42",
             "tools/run.sh": "#!/bin/sh\necho tool-ran\n",
@@ -103,10 +113,12 @@ def test_files_and_artifacts_travel_both_ways(
         }
     )
     os.chmod(root / "tools/run.sh", 0o755)
-    result = run_native(root, RunSettings(inventory=str(lab.inventory)))
+    settings = RunSettings(inventory=str(lab.inventory), variables={"FROM_CLI": "given"})
+    result = run_native(root, settings)
     statuses = {name: rec.status.value for name, rec in result.records.items()}
     remote_log = log_of(result, "remote")
-    assert statuses == {"build": "success", "remote": "success", "check": "success"}, remote_log
+    assert set(statuses.values()) == {"success"}, remote_log
+    assert len(statuses) == 4
     assert result.records["remote"].executor == "ssh"
     assert "checked" in log_of(result, "check")
 
@@ -350,3 +362,30 @@ def test_each_retry_gets_fresh_files_and_every_remote_dir_goes(
     dirs = [Path(line).parent for line in tries.read_text().split()]
     assert len(set(dirs)) == 2
     assert not any(d.exists() for d in dirs)
+
+
+def test_artifacts_when_on_failure_come_back_from_a_failed_job(
+    project: ProjectFactory, lab: LabInfo
+) -> None:
+    root = project(
+        files={
+            "opsforge-pipeline.yml": """
+                broken:
+                  host: lab10
+                  script: [echo details > debug.log, echo out > result.txt, exit 3]
+                  artifacts: {when: on_failure, paths: [debug.log]}
+                also-broken:
+                  host: lab10
+                  script: [echo out > result.txt, exit 3]
+                  artifacts: {paths: [result.txt]}
+                """
+        }
+    )
+    result = run_native(root, RunSettings(inventory=str(lab.inventory)))
+    broken, also = result.records["broken"], result.records["also-broken"]
+    assert broken.exit_code == also.exit_code == 3
+    assert broken.artifacts_dir is not None
+    assert (broken.artifacts_dir / "debug.log").read_text() == "details\n"
+    assert not (broken.artifacts_dir / "result.txt").exists()
+    assert also.artifacts_dir is None  # when: on_success (the default)
+    assert "fetched 0 files" in log_of(result, "also-broken")

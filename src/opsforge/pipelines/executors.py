@@ -192,12 +192,14 @@ class SSHExecutor:
         workdir: Path,
         scratch: Path,
         cache_dirs: Mapping[str, str] | None = None,
+        base_env: Mapping[str, str] | None = None,
     ) -> None:
         from opsforge.pipelines.remote import RemoteWorkdir
 
         self.spec = spec
         self.pool = pool
         self.workdir = workdir
+        self.base_env = dict(base_env or {})  # this machine's environment: not sent
         self.cache_dirs = dict(cache_dirs or {})  # variable -> directory name on the host
         self.remote = RemoteWorkdir(self._connect, spec.name, name, scratch)
 
@@ -228,7 +230,7 @@ class SSHExecutor:
         store = f"cat > {shlex.quote(script)} && chmod 700 {shlex.quote(script)}"
         return await conn.run(
             f"{store} && exec {shell_command(run.shell, script)}",
-            env={**run.job_env, **self.remote.env, "OPSFORGE_WORKDIR": work},
+            env=self._remote_env(run, work),
             cwd=cwd,
             stdin=run.script.read_bytes(),
             timeout=run.time_limit,
@@ -236,3 +238,20 @@ class SSHExecutor:
             on_stderr=run.on_stderr,
             capture=False,
         )
+
+    def _remote_env(self, run: ScriptRun, work: str) -> dict[str, str]:
+        """What the job defines or receives (its variables, dotenv of its needs, ``--var``,
+        predefined ``CI_*``), not this machine's own environment; paths into the local
+        workdir point into the remote one."""
+        local = str(self.workdir)
+        env: dict[str, str] = {}
+        for key, value in run.env.items():
+            if key in run.job_env or (key not in _LOCAL_ONLY and self.base_env.get(key) != value):
+                env[key] = value.replace(local, work) if local in value else value
+        env.update(self.remote.env)
+        env["OPSFORGE_WORKDIR"] = work
+        return env
+
+
+#: variables an ssh job never gets from this machine (unless the job sets them itself)
+_LOCAL_ONLY = frozenset({"PATH", "HOME", "PWD", "TMPDIR", "OPSFORGE_PROJECT_DIR"})

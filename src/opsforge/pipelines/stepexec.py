@@ -107,7 +107,9 @@ class StepSequence:
             name = f"opsforge-{state.run_id}-{safe_name(job.name)}"
             spec = state.host_spec(job.host)
             dirs = {cache_dir_variable(d): safe_name(d) for d in job.cache_dirs}
-            return SSHExecutor(spec, state.pool, name, self.workdir, self._tmp, dirs)
+            return SSHExecutor(
+                spec, state.pool, name, self.workdir, self._tmp, dirs, state.base_env
+            )
         if state.settings.executor == "shell" or job.image is None or job.executor == "shell":
             return ShellExecutor()
         if state.docker_problem is False:
