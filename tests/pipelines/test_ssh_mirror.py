@@ -20,6 +20,7 @@ from opsforge.pipelines.remote import (
     apply_listing,
     pack_tree,
     parse_listing,
+    remote_env,
     unpack_files,
 )
 
@@ -158,3 +159,23 @@ def test_pack_keeps_modes_symlinks_and_empty_dirs(tmp_path: Path, native: bool) 
     assert members["empty"].isdir()
     assert members["run.sh"].uid == 0
     assert members["run.sh"].uname == ""
+
+
+def test_remote_env_is_what_the_job_defines_or_receives() -> None:
+    base = {"PATH": "/usr/bin", "HOME": "/home/me", "LANG": "C", "SSH_AUTH_SOCK": "/tmp/a"}
+    env = {
+        **base,
+        "PATH": "/opt/local/bin:/usr/bin",  # changed here (GITHUB_PATH): a local path
+        "LANG": "C",  # the job sets it to what this machine has: still sent
+        "CI_PROJECT_DIR": "/run/work/job",
+        "CI_BUILDS_DIR": "/run/work/job/sub",
+        "OPSFORGE_PROJECT_DIR": "/home/me/project",
+        "FROM_DOTENV": "7",
+    }
+    got = remote_env(env, {"LANG": "C"}, base, "/run/work/job", "/tmp/o.X/work")
+    assert got == {
+        "LANG": "C",
+        "CI_PROJECT_DIR": "/tmp/o.X/work",
+        "CI_BUILDS_DIR": "/tmp/o.X/work/sub",
+        "FROM_DOTENV": "7",
+    }

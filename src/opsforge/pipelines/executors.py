@@ -14,17 +14,20 @@ import os
 import shlex
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from opsforge.connectors.base import Connector, OutputCallback
+from opsforge.connectors.base import OutputCallback
 from opsforge.connectors.execution import execute
 from opsforge.connectors.local import local_starter
 from opsforge.types import HostSpec, Result
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from opsforge.connectors.base import Connector
     from opsforge.connectors.pool import ConnectionPool
 
 __all__ = [
@@ -219,6 +222,8 @@ class SSHExecutor:
         await self.remote.remove()
 
     async def run_script(self, run: ScriptRun) -> Result:
+        from opsforge.pipelines.remote import remote_env
+
         conn = await self._connect()
         work = self.remote.work
         script = f"{work.rpartition('/')[0]}/{run.script.name}"
@@ -230,7 +235,8 @@ class SSHExecutor:
         store = f"cat > {shlex.quote(script)} && chmod 700 {shlex.quote(script)}"
         return await conn.run(
             f"{store} && exec {shell_command(run.shell, script)}",
-            env=self._remote_env(run, work),
+            env=remote_env(run.env, run.job_env, self.base_env, str(self.workdir), work)
+            | {**self.remote.env, "OPSFORGE_WORKDIR": work},
             cwd=cwd,
             stdin=run.script.read_bytes(),
             timeout=run.time_limit,
@@ -238,20 +244,3 @@ class SSHExecutor:
             on_stderr=run.on_stderr,
             capture=False,
         )
-
-    def _remote_env(self, run: ScriptRun, work: str) -> dict[str, str]:
-        """What the job defines or receives (its variables, dotenv of its needs, ``--var``,
-        predefined ``CI_*``), not this machine's own environment; paths into the local
-        workdir point into the remote one."""
-        local = str(self.workdir)
-        env: dict[str, str] = {}
-        for key, value in run.env.items():
-            if key in run.job_env or (key not in _LOCAL_ONLY and self.base_env.get(key) != value):
-                env[key] = value.replace(local, work) if local in value else value
-        env.update(self.remote.env)
-        env["OPSFORGE_WORKDIR"] = work
-        return env
-
-
-#: variables an ssh job never gets from this machine (unless the job sets them itself)
-_LOCAL_ONLY = frozenset({"PATH", "HOME", "PWD", "TMPDIR", "OPSFORGE_PROJECT_DIR"})

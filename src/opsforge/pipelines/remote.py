@@ -40,7 +40,16 @@ from pathlib import Path
 from opsforge.connectors.base import Connector
 from opsforge.errors import TransferError
 
-__all__ = ["RemoteEntry", "RemoteWorkdir", "apply_listing", "pack_tree", "parse_listing"]
+__all__ = [
+    "LOCAL_ONLY",
+    "RemoteEntry",
+    "RemoteWorkdir",
+    "apply_listing",
+    "pack_tree",
+    "parse_listing",
+    "remote_env",
+    "unpack_files",
+]
 
 #: where (under the remote user's home) the persistent ``cache_dirs`` of ssh jobs live
 CACHE_ROOT = ".cache/opsforge/dirs"
@@ -226,6 +235,28 @@ def unpack_files(tar_path: Path, root: Path, expected: set[str], host: str) -> i
             os.utime(path, (member.mtime, member.mtime), follow_symlinks=False)
             count += 1
     return count
+
+
+#: variables an ssh job never gets from this machine (unless the job sets them itself)
+LOCAL_ONLY = frozenset({"PATH", "HOME", "PWD", "TMPDIR", "OPSFORGE_PROJECT_DIR"})
+
+
+def remote_env(
+    env: Mapping[str, str],
+    job_env: Mapping[str, str],
+    base: Mapping[str, str],
+    local_workdir: str,
+    work: str,
+) -> dict[str, str]:
+    """What a job's steps get on the host: what the job defines or receives (``job_env``,
+    and every value of ``env`` that is not this machine's own environment ``base``:
+    dotenv of its needs, ``--var``, predefined ``CI_*``), never :data:`LOCAL_ONLY`;
+    paths into the local workdir point into the remote ``work`` instead."""
+    out: dict[str, str] = {}
+    for key, value in env.items():
+        if key in job_env or (key not in LOCAL_ONLY and base.get(key) != value):
+            out[key] = value.replace(local_workdir, work) if local_workdir in value else value
+    return out
 
 
 def _said(stderr: str, code: int | None) -> str:
