@@ -27,6 +27,9 @@ from opsforge.connectors.spawn import spawn
 from opsforge.types import HostSpec, Result
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from opsforge.connectors.base import Connector
     from opsforge.connectors.pool import ConnectionPool
 
 __all__ = [
@@ -287,29 +290,69 @@ class DockerExecutor:
 
 
 class SSHExecutor:
-    """Runs each step on an inventory host through opsforge's connectors: the script is
-    put into a per-job directory on the host (``/tmp/opsforge-<run>/<job>``) and run
-    there, in ``work/``, with the job's variables. Project files and artifacts are not
-    copied to the host; a job that needs them fetches them itself."""
+    """Runs a job on an inventory host through opsforge's connection pool.
+
+    :meth:`open` ships the job's local workdir to a private directory on the host
+    (:class:`~opsforge.pipelines.remote.RemoteWorkdir`, one round trip); each step is
+    then one command whose stdin is the step's script (stored next to ``work/`` and
+    run there, in the same relative subdirectory as locally, with the job's
+    variables). :meth:`collect` mirrors back what the artifact, report and cache globs
+    select; :meth:`close` removes the directory."""
 
     name = "ssh"
 
-    def __init__(self, spec: HostSpec, pool: ConnectionPool, remote_dir: str) -> None:
+    def __init__(
+        self,
+        spec: HostSpec,
+        pool: ConnectionPool,
+        name: str,
+        workdir: Path,
+        scratch: Path,
+        cache_dirs: Mapping[str, str] | None = None,
+        base_env: Mapping[str, str] | None = None,
+    ) -> None:
+        from opsforge.pipelines.remote import RemoteWorkdir
+
         self.spec = spec
         self.pool = pool
-        self.remote_dir = remote_dir
+        self.workdir = workdir
+        self.base_env = dict(base_env or {})  # this machine's environment: not sent
+        self.cache_dirs = dict(cache_dirs or {})  # variable -> directory name on the host
+        self.remote = RemoteWorkdir(self._connect, spec.name, name, scratch)
+
+    async def _connect(self) -> Connector:
+        return await self.pool.get(self.spec)
+
+    async def open(self) -> int:
+        """Ship the local workdir to the host; the number of bytes sent."""
+        return await self.remote.ship(self.workdir, self.cache_dirs)
+
+    async def collect(self, select: Callable[[Path], set[str]]) -> int:
+        """Mirror the remote work directory back into the local workdir (see
+        :meth:`RemoteWorkdir.mirror`); the number of files fetched."""
+        return await self.remote.mirror(self.workdir, select)
+
+    async def close(self) -> None:
+        await self.remote.remove()
 
     async def run_script(self, run: ScriptRun) -> Result:
-        conn = await self.pool.get(self.spec)
-        work = f"{self.remote_dir}/work"
-        await conn.run(f"mkdir -p {shlex.quote(work)}")
-        remote_script = f"{self.remote_dir}/{run.script.name}"
-        await conn.put(run.script.read_bytes(), remote_script, mode=0o700)
-        shell = run.shell
+        from opsforge.pipelines.remote import remote_env
+
+        conn = await self._connect()
+        work = self.remote.work
+        script = f"{work.rpartition('/')[0]}/{run.script.name}"
+        try:
+            sub = run.cwd.relative_to(self.workdir).as_posix()
+        except ValueError:
+            sub = "."
+        cwd = work if sub == "." else f"{work}/{sub}"
+        store = f"cat > {shlex.quote(script)} && chmod 700 {shlex.quote(script)}"
         return await conn.run(
-            shell_command(shell, remote_script),
-            env=dict(run.job_env),
-            cwd=work,
+            f"{store} && exec {shell_command(run.shell, script)}",
+            env=remote_env(run.env, run.job_env, self.base_env, str(self.workdir), work)
+            | {**self.remote.env, "OPSFORGE_WORKDIR": work},
+            cwd=cwd,
+            stdin=run.script.read_bytes(),
             timeout=run.time_limit,
             on_stdout=run.on_stdout,
             on_stderr=run.on_stderr,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from opsforge.engine import StepContext
 from opsforge.errors import CommandTimeout, OpsforgeError, UsageError
+from opsforge.pipelines.caching import cache_dir_variable
 from opsforge.pipelines.executors import (
     DockerExecutor,
     ScriptExecutor,
@@ -25,7 +26,7 @@ from opsforge.pipelines.executors import (
     default_shell,
 )
 from opsforge.pipelines.joblog import JobLog
-from opsforge.pipelines.model import Step, StepFile
+from opsforge.pipelines.model import Job, Step, StepFile
 from opsforge.pipelines.records import LiveView, StepRecord
 from opsforge.pipelines.services import JobServices, plan_services, resource_name
 from opsforge.pipelines.steps import StepCall, step_handler
@@ -36,7 +37,7 @@ from opsforge.types import Secret
 if TYPE_CHECKING:
     from opsforge.pipelines.jobrun import JobAction
 
-__all__ = ["StepSequence"]
+__all__ = ["StepSequence", "runs_over_ssh"]
 
 _HEREDOC = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)<<(.+)$")
 
@@ -62,6 +63,11 @@ def parse_key_values(text: str) -> dict[str, str]:
             name, _, value = line.partition("=")
             values[name.strip()] = value
     return values
+
+
+def runs_over_ssh(job: Job) -> bool:
+    """The job runs on an inventory host (``executor: ssh``, or ``host:`` alone)."""
+    return job.executor == "ssh" or (bool(job.host) and job.executor is None)
 
 
 class StepSequence:
@@ -95,11 +101,15 @@ class StepSequence:
 
     def _choose_executor(self) -> ScriptExecutor:
         job, state = self.job, self.state
-        if job.executor == "ssh" or (job.host and job.executor is None):
+        if runs_over_ssh(job):
             if not job.host:
                 raise UsageError(f"job {job.name}: executor ssh needs host: <inventory host>")
-            remote = f"/tmp/opsforge-{state.run_id}/{safe_name(job.name)}"
-            return SSHExecutor(state.host_spec(job.host), state.pool, remote)
+            name = f"opsforge-{state.run_id}-{safe_name(job.name)}"
+            spec = state.host_spec(job.host)
+            dirs = {cache_dir_variable(d): safe_name(d) for d in job.cache_dirs}
+            return SSHExecutor(
+                spec, state.pool, name, self.workdir, self._tmp, dirs, state.base_env
+            )
         if state.settings.executor == "shell" or job.image is None or job.executor == "shell":
             self._services_not_started("the job runs in the shell executor")
             return ShellExecutor()
@@ -146,6 +156,11 @@ class StepSequence:
         """Remove the job's services and their network (always called, once)."""
         if self.services is not None:
             await self.services.stop()
+
+    @property
+    def remote(self) -> SSHExecutor | None:
+        """The ssh executor when the job runs on a host (its files ship there)."""
+        return self.executor if isinstance(self.executor, SSHExecutor) else None
 
     def _view(self) -> LiveView:
         needs = {d: self.state.results[d] for d in self.action.planned.deps}
