@@ -111,7 +111,10 @@ class JobAction:
         record = JobRecord(job.name, JobStatus.SKIPPED, stage=job.stage)
         state.results[job.name] = record
         env = self._env()
-        run, why, upstream = self._gate(env)
+        try:
+            run, why, upstream = self._gate(env)
+        except PipelineError as exc:  # a runtime condition that cannot be evaluated
+            return self._condition_failed(record, exc)
         if not run:
             record.message = why
             record.upstream_failure = upstream
@@ -152,6 +155,18 @@ class JobAction:
         if record.status is JobStatus.CACHED:
             return self._finish(record, HostStatus.SKIPPED)
         return self._finish(record, HostStatus.OK)
+
+    def _condition_failed(self, record: JobRecord, exc: PipelineError) -> StepOutcome:
+        """The job fails (not skipped) when its condition fails to evaluate (GitHub's
+        ``if:`` with a bad ``fromJSON``); ``allow_failure`` (continue-on-error) applies."""
+        log = JobLog(self.state.log_path(self.job.name), self.state.masker)
+        log.note(f"error: {exc}")
+        log.close()
+        record.log_path = log.path
+        record.status = JobStatus.FAILED
+        record.message = str(exc)
+        record.allowed_failure = self.job.allow_failure.allows(None)
+        return self._finish(record, HostStatus.OK if record.allowed_failure else HostStatus.FAILED)
 
     def _finish(self, record: JobRecord, status: HostStatus) -> StepOutcome:
         return StepOutcome(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from opsforge.pipelines.errors import ExpressionError
 from opsforge.pipelines.formats import LoadOptions
 from opsforge.pipelines.github.context import (
     HostRunner,
@@ -349,12 +350,19 @@ class _Loader(FileLoader):
         if "if" in raw:
             cond = compile_condition(raw["if"], where, {"github", "needs", "vars", "inputs"})
             text = to_string(raw["if"])
-            if not cond.explicit_status and "needs" not in cond.contexts:
-                if not cond.holds(ctx.static_scope(self.root)):
-                    self.excluded.append(
-                        ExcludedJob(cell.name, f"if: {text} is false", location(raw, "if"))
-                    )
-                    return None
+            static = not cond.explicit_status and "needs" not in cond.contexts
+            holds: bool | None = None
+            if static:
+                try:
+                    holds = cond.holds(ctx.static_scope(self.root))
+                except ExpressionError:  # fails the job when it starts, as on GitHub
+                    holds = None
+            if holds is False:
+                self.excluded.append(
+                    ExcludedJob(cell.name, f"if: {text} is false", location(raw, "if"))
+                )
+                return None
+            if holds:
                 condition = Condition(expression=text, reason=f"if: {text} is true")
             else:
                 when = When.ALWAYS if cond.explicit_status else When.ON_SUCCESS
