@@ -45,6 +45,14 @@ Exit codes:
   130  interrupted (Ctrl-C); running jobs' processes are killed"""
 
 
+#: the formats whose files declare inputs that --input sets, and what they call them
+INPUT_FORMATS = {
+    "github": "workflow inputs",
+    "circleci": "pipeline parameters",
+    "jenkins": "parameters",
+}
+
+
 def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
     out = {}
     for item in values:
@@ -102,6 +110,15 @@ def load_options(func: Callable[..., Any]) -> Callable[..., Any]:
             multiple=True,
             metavar="NAME=VALUE",
             help="Set a variable (highest precedence). Repeatable.",
+        ),
+        click.option(
+            "--input",
+            "inputs",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="A GitHub workflow input (on.workflow_dispatch/workflow_call inputs), "
+            "CircleCI pipeline parameter or Jenkins parameter, checked against its "
+            "declared type. Repeatable.",
         ),
         click.option(
             "--secret",
@@ -174,10 +191,16 @@ def _load(
         strict=kw["strict"],
         requested_jobs=requested,
         secrets=secrets,
+        inputs=_pairs(kw["inputs"], "--input"),
     )
     pipeline = load_pipeline(
         file.resolve() if file else None, options, format_name=kw["format_name"]
     )
+    if options.inputs and pipeline.format not in INPUT_FORMATS:
+        raise UsageError(
+            f"--input: {pipeline.format} pipelines take no inputs (--input sets "
+            f"{', '.join(f'{k} {v}' for k, v in INPUT_FORMATS.items())}); use --var"
+        )
     for message, where in pipeline.warnings:
         prefix = f"{where}: " if where else ""
         err_console.print(f"[yellow]warning:[/yellow] {escape(prefix + message)}")

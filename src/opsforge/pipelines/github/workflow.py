@@ -31,10 +31,11 @@ from opsforge.pipelines.github.expressions import (
     compile_condition,
     compile_template,
 )
+from opsforge.pipelines.github.inputs import workflow_inputs
 from opsforge.pipelines.github.matrix import MatrixError, cell_label, expand_matrix
 from opsforge.pipelines.github.runtime import JobContext
 from opsforge.pipelines.github.steps import StepBuilder
-from opsforge.pipelines.github.triggers import dispatch_inputs, filter_reason, triggers
+from opsforge.pipelines.github.triggers import filter_reason, triggers
 from opsforge.pipelines.github.yaml_source import FileLoader, LineMap, line_of, load_yaml, location
 from opsforge.pipelines.model import (
     AllowFailure,
@@ -130,7 +131,9 @@ class _Loader(FileLoader):
             )
         elif why := filter_reason(event, events.get(event), git):
             runs, reason = False, why
-        inputs = dispatch_inputs(events, self.options.inputs)
+        inputs = workflow_inputs(
+            events, self.options.inputs, event, self.shown, line_of(data, "on")
+        )
         self.secrets = {k: v.reveal() for k, v in self.options.secrets.items()}
         self.github = github_context(git, name, event, inputs)
         self.inputs = inputs
