@@ -7,13 +7,14 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.markup import escape
 
-from opsforge.cli.console import err_console
+from opsforge.cli.console import err_console, out_console
 from opsforge.cli.interrupts import SignalInterrupts
 from opsforge.cli.main import LazyGroup
 from opsforge.cli.render_pipeline import (
@@ -248,6 +249,16 @@ async def _run(
         hook.remove()
 
 
+def _panes(ui: str) -> bool:
+    """``--ui panes`` on a terminal; elsewhere a note and the lines view."""
+    if ui != "panes":
+        return False
+    if sys.stdout.isatty():
+        return True
+    err_console.print("note: --ui panes needs a terminal on stdout; showing lines")
+    return False
+
+
 @pipeline_group.command("run", epilog=EXIT_HELP)
 @click.argument("args", nargs=-1, metavar="[FILE] [JOB]...")
 @load_options
@@ -275,6 +286,14 @@ async def _run(
     default="text",
     show_default=True,
     help="json: JSON Lines events on stdout.",
+)
+@click.option(
+    "--ui",
+    type=click.Choice(["lines", "panes"]),
+    default="lines",
+    show_default=True,
+    help="text output: lines prefixed by job, or one pane per running job with its last "
+    "lines (on a terminal; elsewhere lines).",
 )
 @click.option(
     "--junit",
@@ -306,6 +325,7 @@ def run_command(
     executor: str,
     concurrency: int | None,
     output: str,
+    ui: str,
     junit: Path | None,
     junit_reports: Path | None,
     run_dir: Path | None,
@@ -333,10 +353,16 @@ def run_command(
         err_console.print(f"the pipeline does not run: {escape(pipeline.workflow_reason)}")
         return
     subscribers: list[Callable[[Event], None]] = []
+    view: AbstractContextManager[Any] = nullcontext()
     if output == "json":
         from opsforge.cli.render import JsonLinesRenderer  # rich.progress & co: json only
 
         subscribers.append(JsonLinesRenderer())
+    elif _panes(ui):
+        from opsforge.cli.render_panes import PaneRenderer  # rich.live: only for panes
+
+        view = panes = PaneRenderer([p.name for p in plan.running], out_console)
+        subscribers.append(panes)
     else:
         subscribers.append(JobLogRenderer([p.name for p in plan.running]))
     secret_values = [s.reveal() for s in options.secrets.values()]
@@ -356,7 +382,8 @@ def run_command(
     if metrics is not None:
         subscribers.append(metrics)
     try:
-        run = asyncio.run(_run(plan, settings, subscribers, secret_values))
+        with view:
+            run = asyncio.run(_run(plan, settings, subscribers, secret_values))
     finally:
         if history is not None:
             history.close()
