@@ -110,3 +110,45 @@ def test_formats_without_inputs_refuse_them(project: ProjectFactory, tmp_path: P
     assert proc.returncode == 2
     assert "--input: gitlab pipelines take no inputs" in proc.stderr
     assert "use --var" in proc.stderr
+
+
+JENKINSFILE = """\
+pipeline {
+  agent any
+  parameters {
+    string(name: 'TARGET', defaultValue: 'staging')
+    booleanParam(name: 'FULL', defaultValue: true)
+    choice(name: 'REGION', choices: ['eu', 'us'])
+  }
+  stages {
+    stage('show') {
+      steps { sh "echo target=${params.TARGET} region=${params.REGION}" }
+    }
+    stage('full') {
+      when { expression { params.FULL } }
+      steps { sh 'echo full-run' }
+    }
+  }
+}
+"""
+
+
+def test_jenkins_parameters(project: ProjectFactory, tmp_path: Path) -> None:
+    root = project(files={"Jenkinsfile": JENKINSFILE})
+    state = tmp_path / "state"
+    given = ("--input", "TARGET=prod", "--input", "FULL=false", "--input", "REGION=us")
+    proc = cli(root, "pipeline", "run", "--in-place", *given, state=state)
+    assert proc.returncode == 0, proc.stderr
+    assert "[show] target=prod region=us" in proc.stdout
+    assert "full-run" not in proc.stdout  # a booleanParam given as false is false
+    defaults = cli(root, "pipeline", "run", "--in-place", state=state)
+    assert "[show] target=staging region=eu" in defaults.stdout
+    assert "[full] full-run" in defaults.stdout
+    for args, words in [
+        (("--input", "FULL=yes"), "Jenkinsfile:5: booleanParam 'FULL': 'yes' is not true or false"),
+        (("--input", "REGION=asia"), "Jenkinsfile:6: choice 'REGION': 'asia' is not one of eu, us"),
+        (("--input", "OTHER=1"), "Jenkinsfile:3: parameter 'OTHER' is not declared"),
+    ]:
+        bad = cli(root, "pipeline", "list", *args, state=state)
+        assert bad.returncode == 2, bad.stderr
+        assert words in bad.stderr
