@@ -323,7 +323,11 @@ class JobAction:
             )
             if count >= 0:
                 log.note(f"cache {key}: saved {count} files")
-        record.outputs = steps.job_outputs()
+        try:
+            record.outputs = steps.job_outputs()
+        except PipelineError as exc:  # an output expression failing at run time fails the job
+            log.note(f"error: {exc}")
+            attempt = _Attempt(JobStatus.FAILED, None, str(exc))
         return attempt, workdir
 
     def _kept_artifacts(self) -> Path:

@@ -119,62 +119,59 @@ jobs:
     assert "next ran failure success" in log
 
 
+def _two_jobs(first: str = "", second: str = "") -> str:
+    """``second`` needs ``first``; extra keys of each job (indented) before its steps."""
+    return (
+        "on: push\n"
+        "jobs:\n"
+        "  first:\n"
+        "    runs-on: ubuntu-latest\n"
+        f"{first}"
+        "    steps:\n"
+        "      - run: echo first-ran\n"
+        "  second:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    needs: first\n"
+        f"{second}"
+        "    steps:\n"
+        "      - run: echo never-printed\n"
+    )
+
+
 @pytest.mark.parametrize(
-    ("condition", "line"),
-    [(BAD, 6), (f"always() && {BAD}", 6), (f"${{{{ needs.first.result == 'x' && {BAD} }}}}", 6)],
+    "condition",
+    [BAD, f"always() && {BAD}", f"${{{{ needs.first.result == 'success' && {BAD} }}}}"],
     ids=["plain", "status function", "reads needs"],
 )
-def test_a_failing_job_if_fails_the_job(repo: Path, condition: str, line: int) -> None:
-    path = write_workflow(
-        repo,
-        f"""\
-on: push
-jobs:
-  second:
-    runs-on: ubuntu-latest
-    needs: first
-    if: {condition.replace("needs.first.result == 'x'", "needs.first.result == 'success'")}
-    steps:
-      - run: echo never-printed
-  first:
-    runs-on: ubuntu-latest
-    steps:
-      - run: echo first
-""",
-    )
-    pipeline = load(repo, path)
-    result = run(repo, pipeline)
+def test_a_failing_job_if_fails_the_job(repo: Path, condition: str) -> None:
+    path = write_workflow(repo, _two_jobs(second=f"    if: {condition}\n"))
+    result = run(repo, load(repo, path))
     record = result.records["second"]
     assert record.status is JobStatus.FAILED, record.message
     assert result.exit_code == 1
-    assert f".github/workflows/ci.yml:{line}" in record.message
+    assert ".github/workflows/ci.yml:10" in record.message
     assert "invalid JSON '{bad'" in record.message
     log = log_of(record)
-    assert "error: .github/workflows/ci.yml" in log
+    assert "error: .github/workflows/ci.yml:10" in log
     assert "never-printed" not in log
 
 
 def test_job_continue_on_error_allows_a_failing_job_if(repo: Path) -> None:
-    path = write_workflow(
-        repo,
-        f"""\
-on: push
-jobs:
-  first:
-    runs-on: ubuntu-latest
-    steps:
-      - run: echo first
-  second:
-    runs-on: ubuntu-latest
-    needs: first
-    continue-on-error: true
-    if: always() && {BAD}
-    steps:
-      - run: echo never-printed
-""",
-    )
-    result = run(repo, load(repo, path))
+    extra = f"    continue-on-error: true\n    if: always() && {BAD}\n"
+    result = run(repo, load(repo, write_workflow(repo, _two_jobs(second=extra))))
     record = result.records["second"]
     assert record.status is JobStatus.FAILED
     assert record.allowed_failure
     assert result.exit_code == 0
+
+
+def test_a_failing_job_output_fails_the_job(repo: Path) -> None:
+    extra = f"    outputs:\n      v: ${{{{ {BAD} }}}}\n"
+    result = run(repo, load(repo, write_workflow(repo, _two_jobs(first=extra))))
+    record = result.records["first"]
+    assert record.status is JobStatus.FAILED
+    assert ".github/workflows/ci.yml:6" in record.message
+    assert "first-ran" in log_of(record)
+    assert "error: .github/workflows/ci.yml:6" in log_of(record)
+    assert result.records["second"].status is JobStatus.SKIPPED
+    assert result.exit_code == 1
