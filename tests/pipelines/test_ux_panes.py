@@ -183,7 +183,8 @@ def test_ctrl_c_stops_the_run_and_leaves_the_terminal_sane(
     assert code == 130, text
     assert "interrupt: killing running jobs" in text
     assert raw.rindex(SHOW_CURSOR) > raw.rindex(HIDE_CURSOR)
-    assert "canceled" in text
+    assert "✗ slow canceled" in text  # its status line
+    assert re.search(r"slow\s+test\s+canceled", text)  # the recap
     assert _gone(int(pidfile.read_text()))
 
 

@@ -292,7 +292,7 @@ def _panes(ui: str) -> bool:
     type=click.Choice(["lines", "panes"]),
     default="lines",
     show_default=True,
-    help="text output: lines prefixed by job, or one pane per running job with its last "
+    help="Text output: lines prefixed by job, or one pane per running job with its last "
     "lines (on a terminal; elsewhere lines).",
 )
 @click.option(

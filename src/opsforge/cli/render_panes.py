@@ -25,7 +25,7 @@ from rich.live import Live
 from rich.panel import Panel
 from rich.text import Text
 
-from opsforge.cli.render_pipeline import JOB_STYLE, PALETTE
+from opsforge.cli.render_pipeline import JOB_STYLE, PALETTE, job_status
 from opsforge.engine import Event, StepFinished, StepOutput, StepRetrying, StepStarted
 from opsforge.pipelines.records import JobStatus
 
@@ -51,7 +51,7 @@ class _Running:
 
 
 def _finished_line(event: StepFinished) -> Text:
-    status = JobStatus(event.data.get("job_status", "skipped"))
+    status = job_status(event)
     allowed = bool(event.data.get("allowed_failure"))
     style = "yellow" if allowed else JOB_STYLE[status]
     line = Text.assemble(

@@ -16,10 +16,12 @@ from opsforge.engine import Event, StepFinished, StepOutput, StepRetrying, StepS
 from opsforge.pipelines.planner import PipelinePlan
 from opsforge.pipelines.records import JobRecord, JobStatus
 from opsforge.pipelines.run import PipelineRun
+from opsforge.types import HostStatus
 
 __all__ = [
     "JOB_STYLE",
     "JobLogRenderer",
+    "job_status",
     "print_explain",
     "print_graph",
     "print_list",
@@ -38,6 +40,13 @@ JOB_STYLE = {
     JobStatus.NOT_RUN: "dim",
     JobStatus.CANCELED: "bold yellow",
 }
+
+
+def job_status(event: StepFinished) -> JobStatus:
+    """The job's status from its finished event (an interrupted job reports no data)."""
+    if "job_status" in event.data:
+        return JobStatus(event.data["job_status"])
+    return JobStatus.CANCELED if event.status is HostStatus.INTERRUPTED else JobStatus.SKIPPED
 
 
 class JobLogRenderer:
@@ -79,7 +88,7 @@ class JobLogRenderer:
                 )
             )
         elif isinstance(event, StepFinished):
-            status = JobStatus(event.data.get("job_status", "skipped"))
+            status = job_status(event)
             extra = " (allowed to fail)" if event.data.get("allowed_failure") else ""
             message = (
                 f": {event.message}" if event.message and status is not JobStatus.SUCCESS else ""
