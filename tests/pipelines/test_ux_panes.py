@@ -141,6 +141,24 @@ def test_panes_show_running_jobs_statuses_and_the_recap(
     assert "token ***" in logs[0].read_text()
 
 
+def test_a_failed_job_keeps_its_last_lines_under_its_status(
+    project: ProjectFactory, tmp_path: Path
+) -> None:
+    root = project(
+        "bad:\n  script:\n    - for i in 1 2 3 4 5; do echo boom-$i; done; sleep 0.5; exit 2\n"
+        "ok:\n  script: [sleep 1]\n"
+    )
+    argv = [sys.executable, "-m", "opsforge", "pipeline", "run", "--in-place", "--ui", "panes"]
+    code, raw = in_pty(argv, root, _env(tmp_path / "s"))
+    assert code == 1
+    last = list(REDRAW.finditer(raw))[-1]
+    final = _plain(raw[last.end() :])  # the last frame, then the recap
+    status = final.index("✗ bad failed")
+    assert final[status:].split("\n")[1:4] == ["    boom-3", "    boom-4", "    boom-5"]
+    assert "boom-2" not in final
+    assert "✓ ok success" in final
+
+
 def test_panes_fit_the_terminal_height(project: ProjectFactory, tmp_path: Path) -> None:
     jobs = "".join(
         f"j{i}:\n  script:\n    - for n in $(seq 1 30); do echo j{i}-line-$n; done\n    - sleep 1\n"

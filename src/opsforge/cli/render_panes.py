@@ -41,6 +41,8 @@ SYMBOLS = {
     JobStatus.CANCELED: "✗",
 }
 STREAM_STYLE = {"stderr": "red", "opsforge": "dim"}
+#: last lines of a failed job kept under its status line (its pane is gone)
+FAILED_TAIL = 3
 
 
 @dataclass
@@ -50,7 +52,14 @@ class _Running:
     lines: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=KEEP_LINES))
 
 
-def _finished_line(event: StepFinished) -> Text:
+def _line(text: str, style: str = "") -> Text:
+    line = Text(text, style=style, no_wrap=True)
+    line.overflow = "ellipsis"
+    return line
+
+
+def _finished_lines(event: StepFinished, job: _Running | None) -> list[Text]:
+    """The status line of a finished job; a failed one's last lines under it."""
     status = job_status(event)
     allowed = bool(event.data.get("allowed_failure"))
     style = "yellow" if allowed else JOB_STYLE[status]
@@ -65,7 +74,10 @@ def _finished_line(event: StepFinished) -> Text:
     if event.message and status is not JobStatus.SUCCESS:
         line.append(f": {event.message}")
     line.no_wrap, line.overflow = True, "ellipsis"
-    return line
+    out = [line]
+    if status.failed and not allowed and job is not None:
+        out.extend(_line(f"    {text}", "dim") for _, text in list(job.lines)[-FAILED_TAIL:])
+    return out
 
 
 class PaneRenderer:
@@ -77,7 +89,8 @@ class PaneRenderer:
         self.total = len(jobs)
         self.styles = {job: PALETTE[i % len(PALETTE)] for i, job in enumerate(jobs)}
         self.running: dict[str, _Running] = {}
-        self.finished: list[Text] = []
+        self.finished: list[Text] = []  # status lines (and failed jobs' last lines)
+        self.done = 0
         self.final = False
         # events arrive on the run's thread, Live redraws on its own
         self.lock = threading.Lock()
@@ -119,8 +132,9 @@ class PaneRenderer:
                 if job is not None:
                     job.lines.append(("opsforge", f"↻ retrying: {event.reason}"))
             elif isinstance(event, StepFinished):
-                self.running.pop(event.step_id, None)
-                self.finished.append(_finished_line(event))
+                job = self.running.pop(event.step_id, None)
+                self.finished.extend(_finished_lines(event, job))
+                self.done += 1
 
     # -- drawing -------------------------------------------------------------------
 
@@ -131,20 +145,16 @@ class PaneRenderer:
 
     def _frame(self, height: int) -> list[RenderableType]:
         running = list(self.running.items())
-        done = len(self.finished)
         out: list[RenderableType] = [
-            Text(
-                f"pipeline: {len(running)} running, {done} of {self.total} done",
-                style="dim",
-                no_wrap=True,
-            )
+            _line(f"pipeline: {len(running)} running, {self.done} of {self.total} done", "dim")
         ]
         rows = max(height - 1, 1)
         # finished jobs take at most a third of the screen while jobs run
         room = rows if not running else max(rows // 3, 1)
-        if done > room:
-            shown = self.finished[done - room + 1 :] if room > 1 else []
-            out.append(Text(f"… {done - len(shown)} earlier finished", style="dim"))
+        count = len(self.finished)
+        if count > room:
+            shown = self.finished[count - room + 1 :] if room > 1 else []
+            out.append(_line(f"… {count - len(shown)} earlier lines", "dim"))
             out.extend(shown)
         else:
             out.extend(self.finished)
@@ -155,8 +165,7 @@ class PaneRenderer:
         if fits < len(running):
             fits = max(min(len(running), (rows - 1) // 3), 0)
             names = ", ".join(name for name, _ in running[fits:])
-            hidden = Text(f"… {len(running) - fits} more running: {names}", style="dim")
-            hidden.no_wrap, hidden.overflow = True, "ellipsis"
+            hidden = _line(f"… {len(running) - fits} more running: {names}", "dim")
             rows -= 1
         else:
             hidden = None
@@ -172,9 +181,7 @@ class PaneRenderer:
         body = max(min(rows - 2, len(job.lines)), 1)
         lines = []
         for stream, text in list(job.lines)[-body:]:
-            line = Text(text, style=STREAM_STYLE.get(stream, ""), no_wrap=True)
-            line.overflow = "ellipsis"
-            lines.append(line)
+            lines.append(_line(text, STREAM_STYLE.get(stream, "")))
         retry = f" (attempt {job.attempt})" if job.attempt > 1 else ""
         return Panel(
             Group(*lines),
