@@ -212,3 +212,22 @@ def test_panes_on_a_pipe_fall_back_to_lines(project: ProjectFactory, tmp_path: P
     assert proc.returncode == 0, proc.stderr
     assert "note: --ui panes needs a terminal on stdout; showing lines" in proc.stderr
     assert "[a] hello" in proc.stdout
+
+
+def test_lines_on_a_terminal_are_colored_prefixed_and_masked(
+    project: ProjectFactory, tmp_path: Path
+) -> None:
+    root = project(
+        "build:\n  script:\n    - echo \"token $TOKEN\"\n    - printf 'progress\\r50%%\\n'\n"
+        "    - echo oops >&2\n"
+    )
+    argv = [sys.executable, "-m", "opsforge", "pipeline", "run", "--in-place"]
+    code, raw = in_pty([*argv, "--secret", f"TOKEN={SECRET}"], root, _env(tmp_path / "s"))
+    assert code == 0, raw
+    assert SECRET not in raw
+    lines = raw.split("\n")
+    token = next(line for line in lines if "token ***" in line)
+    # the job's color around the prefix and its stdout line, stderr lines in red
+    assert re.fullmatch(r"\x1b\[36m\[build\] token \*\*\*\x1b\[0m\r?", token), repr(token)
+    assert any(re.search(r"\x1b\[31moops\x1b\[0m", line) for line in lines)
+    assert "[build] progress50%" in _plain(raw)  # a carriage return inside a line is dropped

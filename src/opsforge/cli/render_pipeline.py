@@ -42,6 +42,10 @@ JOB_STYLE = {
 }
 
 
+#: control characters rich leaves out of printed text; so do the raw terminal lines
+_CONTROL = str.maketrans("", "", "\x07\x08\x0b\x0c\x0d")
+
+
 def job_status(event: StepFinished) -> JobStatus:
     """The job's status from its finished event (an interrupted job reports no data)."""
     if "job_status" in event.data:
@@ -58,6 +62,9 @@ class JobLogRenderer:
         self.color = sys.stdout.isatty()
         self.err_color = sys.stderr.isatty()
         self.styles = {job: PALETTE[i % len(PALETTE)] for i, job in enumerate(jobs)}
+        # on a terminal each line is written between escape codes rendered once per job
+        # and stream (rich's print per line costs ~0.2 ms: a verbose job waited on it)
+        self.codes: dict[tuple[str, str], tuple[str, str]] = {}
 
     def _status(self, text: Text) -> None:
         """A job start/end line on stderr (plain text when stderr is not a terminal: fast)."""
@@ -69,13 +76,24 @@ class JobLogRenderer:
     def _prefix(self, job: str) -> Text:
         return Text(f"[{job}]".ljust(self.width + 2) + " ", style=self.styles.get(job, ""))
 
+    def _codes(self, job: str, stream: str) -> tuple[str, str]:
+        """What goes before and after a line's text: the ``[job]`` prefix and the line's
+        style, as rich renders them on stdout's console (no codes without colors)."""
+        codes = self.codes.get((job, stream))
+        if codes is None:
+            line = self._prefix(job)
+            line.append("X", style={"stderr": "red", "opsforge": "dim"}.get(stream, ""))
+            with out_console.capture() as capture:
+                out_console.print(line, end="", markup=False, highlight=False)
+            head, _, tail = capture.get().rpartition("X")
+            codes = self.codes[(job, stream)] = (head, tail)
+        return codes
+
     def __call__(self, event: Event) -> None:
         if isinstance(event, StepOutput):
-            style = {"stderr": "red", "opsforge": "dim"}.get(event.stream, "")
             if self.color:
-                line = self._prefix(event.step_id)
-                line.append(event.text, style=style)
-                out_console.print(line, markup=False, highlight=False)
+                head, tail = self._codes(event.step_id, event.stream)
+                sys.stdout.write(f"{head}{event.text.translate(_CONTROL)}{tail}\n")
             else:
                 sys.stdout.write(f"[{event.step_id}] {event.text}\n")
                 sys.stdout.flush()
