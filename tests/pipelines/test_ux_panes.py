@@ -58,16 +58,20 @@ def in_pty(
     cols: int = 100,
     until: Callable[[str], bool] | None = None,
     then: Callable[[subprocess.Popen[bytes]], None] | None = None,
+    stderr: Path | None = None,
 ) -> tuple[int, str]:
-    """Run ``argv`` with stdin/stdout/stderr on a pseudo-terminal of ``rows`` x ``cols``;
-    when ``until(output so far)`` first holds, call ``then(process)``. Returns the exit
-    code and everything the terminal received."""
+    """Run ``argv`` with stdin/stdout/stderr (or stderr to the file ``stderr``) on a
+    pseudo-terminal of ``rows`` x ``cols``; when ``until(output so far)`` first holds,
+    call ``then(process)``. Returns the exit code and everything the terminal received."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    err = os.open(stderr, os.O_WRONLY | os.O_CREAT | os.O_TRUNC) if stderr else slave
     proc = subprocess.Popen(
-        argv, cwd=cwd, env=env, stdin=slave, stdout=slave, stderr=slave, start_new_session=True
+        argv, cwd=cwd, env=env, stdin=slave, stdout=slave, stderr=err, start_new_session=True
     )
     os.close(slave)
+    if stderr:
+        os.close(err)
     chunks: list[bytes] = []
     deadline = time.monotonic() + 120
     try:
@@ -231,3 +235,16 @@ def test_lines_on_a_terminal_are_colored_prefixed_and_masked(
     assert re.fullmatch(r"\x1b\[36m\[build\] token \*\*\*\x1b\[0m\r?", token), repr(token)
     assert any(re.search(r"\x1b\[31moops\x1b\[0m", line) for line in lines)
     assert "[build] progress50%" in _plain(raw)  # a carriage return inside a line is dropped
+
+
+def test_panes_with_stderr_to_a_file(project: ProjectFactory, tmp_path: Path) -> None:
+    root = project("a:\n  script: [echo hello-pane, sleep 0.5]\n")
+    argv = [sys.executable, "-m", "opsforge", "pipeline", "run", "--in-place", "--ui", "panes"]
+    errors = tmp_path / "stderr.txt"
+    code, raw = in_pty(argv, root, _env(tmp_path / "s"), stderr=errors)
+    assert code == 0, raw
+    assert "╭─ a · " in _plain(raw)
+    assert "✓ a success" in _plain(raw)
+    recap = errors.read_text()  # the recap goes to stderr, and only there
+    assert "pipeline passed" in recap
+    assert "pipeline passed" not in raw

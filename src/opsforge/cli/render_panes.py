@@ -13,6 +13,7 @@ Imported only when ``--ui panes`` is used (rich.live costs start-up time).
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import deque
@@ -99,7 +100,7 @@ class PaneRenderer:
             console=console,
             refresh_per_second=8,
             redirect_stdout=True,
-            redirect_stderr=True,
+            redirect_stderr=sys.stderr.isatty(),  # notes above the view, not in it
             vertical_overflow="visible",
         )
 
