@@ -6,12 +6,13 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import click
 
-from opsforge.cli.console import err_console, escape
+from opsforge.cli.console import err_console, escape, out_console
 from opsforge.cli.entry import gc_paused
 from opsforge.cli.interrupts import SignalInterrupts
 from opsforge.cli.main import LazyGroup
@@ -42,6 +43,14 @@ Exit codes:
   1    a job failed or timed out and was not allowed to
   2    usage or input error: bad pipeline file (file:line), cycle, unknown job
   130  interrupted (Ctrl-C); running jobs' processes are killed"""
+
+
+#: the formats whose files declare inputs that --input sets, and what they call them
+INPUT_FORMATS = {
+    "github": "workflow inputs",
+    "circleci": "pipeline parameters",
+    "jenkins": "parameters",
+}
 
 
 def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
@@ -94,6 +103,15 @@ def load_options(func: Callable[..., Any]) -> Callable[..., Any]:
             multiple=True,
             metavar="NAME=VALUE",
             help="Set a variable (highest precedence). Repeatable.",
+        ),
+        click.option(
+            "--input",
+            "inputs",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="A GitHub workflow input (on.workflow_dispatch/workflow_call inputs), "
+            "CircleCI pipeline parameter or Jenkins parameter, checked against its "
+            "declared type. Repeatable.",
         ),
         click.option(
             "--secret",
@@ -167,10 +185,16 @@ def _load(
         strict=kw["strict"],
         requested_jobs=requested,
         secrets=secrets,
+        inputs=_pairs(kw["inputs"], "--input"),
     )
     pipeline = load_pipeline(
         file.resolve() if file else None, options, format_name=kw["format_name"]
     )
+    if options.inputs and pipeline.format not in INPUT_FORMATS:
+        raise UsageError(
+            f"--input: {pipeline.format} pipelines take no inputs (--input sets "
+            f"{', '.join(f'{k} {v}' for k, v in INPUT_FORMATS.items())}); use --var"
+        )
     for message, where in pipeline.warnings:
         prefix = f"{where}: " if where else ""
         err_console.print(f"[yellow]warning:[/yellow] {escape(prefix + message)}")
@@ -235,6 +259,16 @@ def _write_junit(
             )
 
 
+def _panes(ui: str) -> bool:
+    """``--ui panes`` on a terminal; elsewhere a note and the lines view."""
+    if ui != "panes":
+        return False
+    if sys.stdout.isatty():
+        return True
+    err_console.print("note: --ui panes needs a terminal on stdout; showing lines")
+    return False
+
+
 @pipeline_group.command("run", epilog=EXIT_HELP)
 @click.argument("args", nargs=-1, metavar="[FILE] [JOB]...")
 @load_options
@@ -262,6 +296,14 @@ def _write_junit(
     default="text",
     show_default=True,
     help="json: JSON Lines events on stdout.",
+)
+@click.option(
+    "--ui",
+    type=click.Choice(["lines", "panes"]),
+    default="lines",
+    show_default=True,
+    help="Text output: lines prefixed by job, or one pane per running job with its last "
+    "lines (on a terminal; elsewhere lines).",
 )
 @click.option(
     "--junit",
@@ -293,6 +335,7 @@ def run_command(
     executor: str,
     concurrency: int | None,
     output: str,
+    ui: str,
     junit: Path | None,
     junit_reports: Path | None,
     run_dir: Path | None,
@@ -321,10 +364,16 @@ def run_command(
         err_console.print(f"the pipeline does not run: {escape(pipeline.workflow_reason)}")
         return
     subscribers: list[Callable[[Event], None]] = []
+    view: AbstractContextManager[Any] = nullcontext()
     if output == "json":
         from opsforge.cli.render import JsonLinesRenderer  # rich.progress & co: json only
 
         subscribers.append(JsonLinesRenderer())
+    elif _panes(ui):
+        from opsforge.cli.render_panes import PaneRenderer  # rich.live: only for panes
+
+        view = panes = PaneRenderer([p.name for p in plan.running], out_console)
+        subscribers.append(panes)
     else:
         subscribers.append(JobLogRenderer([p.name for p in plan.running]))
     secret_values = [s.reveal() for s in options.secrets.values()]
@@ -344,7 +393,8 @@ def run_command(
     if metrics is not None:
         subscribers.append(metrics)
     try:
-        run = asyncio.run(_run(plan, settings, subscribers, secret_values))
+        with view:
+            run = asyncio.run(_run(plan, settings, subscribers, secret_values))
     finally:
         if history is not None:
             history.close()

@@ -5,17 +5,22 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opsforge.cli.console import err_console, escape, out_console
 from opsforge.engine import Event, StepFinished, StepOutput, StepRetrying, StepStarted
 from opsforge.pipelines.planner import PipelinePlan
 from opsforge.pipelines.records import JobRecord, JobStatus
 from opsforge.pipelines.run import PipelineRun
+from opsforge.types import HostStatus
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 __all__ = [
     "JOB_STYLE",
     "JobLogRenderer",
+    "job_status",
     "print_explain",
     "print_graph",
     "print_list",
@@ -36,6 +41,17 @@ JOB_STYLE = {
 }
 
 
+#: control characters rich leaves out of printed text; so do the raw terminal lines
+_CONTROL = str.maketrans("", "", "\x07\x08\x0b\x0c\x0d")
+
+
+def job_status(event: StepFinished) -> JobStatus:
+    """The job's status from its finished event (an interrupted job reports no data)."""
+    if "job_status" in event.data:
+        return JobStatus(event.data["job_status"])
+    return JobStatus.CANCELED if event.status is HostStatus.INTERRUPTED else JobStatus.SKIPPED
+
+
 class JobLogRenderer:
     """Every output line as ``[job] text`` on stdout as it arrives; job starts and ends on
     stderr. Colors only on a terminal."""
@@ -45,6 +61,9 @@ class JobLogRenderer:
         self.color = sys.stdout.isatty()
         self.err_color = sys.stderr.isatty()
         self.styles = {job: PALETTE[i % len(PALETTE)] for i, job in enumerate(jobs)}
+        # on a terminal each line is written between escape codes rendered once per job
+        # and stream (rich's print per line costs ~0.2 ms: a verbose job waited on it)
+        self.codes: dict[tuple[str, str], tuple[str, str]] = {}
 
     def _status(self, *parts: tuple[str, str]) -> None:
         """A job start/end line on stderr, from (text, style) parts (plain text when stderr
@@ -56,18 +75,29 @@ class JobLogRenderer:
         else:
             sys.stderr.write("".join(text for text, _ in parts) + "\n")
 
-    def _colored_line(self, job: str, text: str, style: str) -> None:
-        from rich.text import Text
+    def _prefix(self, job: str) -> Text:
+        from rich.text import Text  # on a terminal only
 
-        line = Text(f"[{job}]".ljust(self.width + 2) + " ", style=self.styles.get(job, ""))
-        line.append(text, style=style)
-        out_console.print(line, markup=False, highlight=False)
+        return Text(f"[{job}]".ljust(self.width + 2) + " ", style=self.styles.get(job, ""))
+
+    def _codes(self, job: str, stream: str) -> tuple[str, str]:
+        """What goes before and after a line's text: the ``[job]`` prefix and the line's
+        style, as rich renders them on stdout's console (no codes without colors)."""
+        codes = self.codes.get((job, stream))
+        if codes is None:
+            line = self._prefix(job)
+            line.append("X", style={"stderr": "red", "opsforge": "dim"}.get(stream, ""))
+            with out_console.capture() as capture:
+                out_console.print(line, end="", markup=False, highlight=False)
+            head, _, tail = capture.get().rpartition("X")
+            codes = self.codes[(job, stream)] = (head, tail)
+        return codes
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, StepOutput):
             if self.color:
-                style = {"stderr": "red", "opsforge": "dim"}.get(event.stream, "")
-                self._colored_line(event.step_id, event.text, style)
+                head, tail = self._codes(event.step_id, event.stream)
+                sys.stdout.write(f"{head}{event.text.translate(_CONTROL)}{tail}\n")
             else:
                 sys.stdout.write(f"[{event.step_id}] {event.text}\n")
                 sys.stdout.flush()
@@ -78,7 +108,7 @@ class JobLogRenderer:
                 ("↻ ", "yellow"), (event.step_id, "bold"), (f" retrying: {event.reason}", "")
             )
         elif isinstance(event, StepFinished):
-            status = JobStatus(event.data.get("job_status", "skipped"))
+            status = job_status(event)
             extra = " (allowed to fail)" if event.data.get("allowed_failure") else ""
             message = (
                 f": {event.message}" if event.message and status is not JobStatus.SUCCESS else ""

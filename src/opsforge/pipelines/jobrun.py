@@ -120,7 +120,10 @@ class JobAction:
         job, state = self.job, self.state
         record = JobRecord(job.name, JobStatus.SKIPPED, stage=job.stage)
         state.results[job.name] = record
-        run, why, upstream = self._gate()
+        try:
+            run, why, upstream = self._gate()
+        except PipelineError as exc:  # a runtime condition that cannot be evaluated
+            return self._condition_failed(record, exc)
         if not run:
             record.message = why
             record.upstream_failure = upstream
@@ -161,6 +164,18 @@ class JobAction:
         if record.status is JobStatus.CACHED:
             return self._finish(record, HostStatus.SKIPPED)
         return self._finish(record, HostStatus.OK)
+
+    def _condition_failed(self, record: JobRecord, exc: PipelineError) -> StepOutcome:
+        """The job fails (not skipped) when its condition fails to evaluate (GitHub's
+        ``if:`` with a bad ``fromJSON``); ``allow_failure`` (continue-on-error) applies."""
+        log = JobLog(self.state.log_path(self.job.name), self.state.masker)
+        log.note(f"error: {exc}")
+        log.close()
+        record.log_path = log.path
+        record.status = JobStatus.FAILED
+        record.message = str(exc)
+        record.allowed_failure = self.job.allow_failure.allows(None)
+        return self._finish(record, HostStatus.OK if record.allowed_failure else HostStatus.FAILED)
 
     def _finish(self, record: JobRecord, status: HostStatus) -> StepOutcome:
         return StepOutcome(
@@ -353,7 +368,11 @@ class JobAction:
             )
             if count >= 0:
                 log.note(f"cache {key}: saved {count} files")
-        record.outputs = steps.job_outputs()
+        try:
+            record.outputs = steps.job_outputs()
+        except PipelineError as exc:  # an output expression failing at run time fails the job
+            log.note(f"error: {exc}")
+            attempt = _Attempt(JobStatus.FAILED, None, str(exc))
         return attempt
 
     def _kept_artifacts(self) -> Path:

@@ -29,17 +29,22 @@ def _text(value: Any) -> str:
 
 
 def _check_type(
-    name: str, spec: Mapping[str, Any], value: Any, where: tuple[str, int | None], job: str | None
+    name: str,
+    spec: Mapping[str, Any],
+    value: Any,
+    where: tuple[str, int | None],
+    job: str | None,
+    label: str = "parameter",
 ) -> Any:
     kind = spec.get("type", "string")
     path, line = where
 
     def bad(what: str) -> PipelineError:
-        return PipelineError(f"parameter {name!r} {what}", path=path, line=line, job=job)
+        return PipelineError(f"{label} {name!r} {what}", path=path, line=line, job=job)
 
     if kind == "boolean":
-        if isinstance(value, str) and value in ("true", "false"):
-            return value == "true"
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
         if not isinstance(value, bool):
             raise bad(f"must be a boolean, not {value!r}")
     elif kind == "integer":
@@ -96,8 +101,9 @@ def bind(
             raise PipelineError(
                 f"{what}: missing required parameter {name!r}", path=path, line=line, job=job
             )
+        label = "pipeline parameter" if what == "pipeline" else "parameter"
         values[str(name)] = _check_type(
-            str(name), spec, value, (path, line_of(declared, name)), job
+            str(name), spec, value, (path, line_of(declared, name)), job, label
         )
     return values
 

@@ -180,7 +180,8 @@ def github_context(
     if event == "push":
         payload.update(ref=git.ref, after=git.sha)
     if event in ("workflow_dispatch", "workflow_call"):
-        payload["inputs"] = dict(inputs)
+        # github.event.inputs holds strings; the inputs context keeps the declared types
+        payload["inputs"] = {k: to_string(v) for k, v in inputs.items()}
     return {
         "event_name": event,
         "event": payload,

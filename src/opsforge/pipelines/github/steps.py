@@ -1,6 +1,11 @@
 """A workflow's steps as model steps: ``run`` steps, with ``${{ }}`` rendered just before
 each step starts (``Step.prepare``), ``if:`` as a runtime condition, and ``uses:`` steps
-handed to :mod:`.actions`."""
+handed to :mod:`.actions`.
+
+An expression that fails while a step starts (``fromJSON`` of bad JSON in its ``if:``,
+``run:``, ``env:``, ...) fails that step, as on GitHub: the step becomes a step of kind
+``github_expression_error`` that writes the error (file:line, the expression) to the
+job's log and exits 1; ``continue-on-error`` applies to it like to any failure."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from opsforge.pipelines.errors import PipelineError
+from opsforge.pipelines.errors import ExpressionError, PipelineError
 from opsforge.pipelines.github.expr_eval import Scope
 from opsforge.pipelines.github.expr_values import to_number, to_string, truthy
 from opsforge.pipelines.github.expressions import (
@@ -22,9 +27,10 @@ from opsforge.pipelines.github.expressions import (
 from opsforge.pipelines.github.runtime import JobContext
 from opsforge.pipelines.github.yaml_source import LineMap, line_of, location
 from opsforge.pipelines.model import Condition, RuntimeView, SourceLocation, Step
+from opsforge.pipelines.steps import StepCall, register_step_type
 from opsforge.types import Secret
 
-__all__ = ["ScopeMaker", "StepBuilder", "shell_command"]
+__all__ = ["EXPRESSION_ERROR", "ScopeMaker", "StepBuilder", "shell_command"]
 
 #: (view, extra env) -> the scope an expression of a step sees
 ScopeMaker = Callable[[RuntimeView, Mapping[str, Any]], Scope]
@@ -63,9 +69,52 @@ def shell_command(name: str, where: Where) -> str:
     return name
 
 
+EXPRESSION_ERROR = "github_expression_error"
+
+
+async def _expression_failed(call: StepCall) -> int:
+    """The step whose expressions could not be evaluated: its error in the log, exit 1."""
+    call.log.note(f"error: {call.param('error')}")
+    return 1
+
+
+register_step_type(EXPRESSION_ERROR, _expression_failed)
+
+
+def _failed_step(step: Step, exc: ExpressionError, continue_on_error: bool) -> Step:
+    """``step`` failing with ``exc`` (the message names file:line and the expression)."""
+    return Step(
+        kind=EXPRESSION_ERROR,
+        name=str(exc),
+        id=step.id,
+        params={"error": str(exc)},
+        continue_on_error=continue_on_error,
+    )
+
+
+def _guarded(step: Step, coe: Callable[[RuntimeView], bool]) -> Step:
+    """``step`` with an evaluation error of its ``if:`` or its ``prepare`` turned into a
+    failing step (``coe``: its ``continue-on-error`` now, False when that fails too)."""
+    condition, prepare = step.condition, step.prepare
+    if prepare is None and (condition is None or condition.check is None):
+        return step
+
+    def guarded(view: RuntimeView) -> Step | None:
+        try:
+            check = condition.check if condition is not None else None
+            if check is not None and not check(view):
+                return None  # skipped: its ${{ }} is never rendered (as in GitHub)
+            done = step if prepare is None else prepare(view)
+        except ExpressionError as exc:
+            return _failed_step(step, exc, coe(view))
+        return None if done is None else replace(done, condition=None, prepare=None)
+
+    return replace(step, prepare=guarded)
+
+
 def _with_condition(step: Step, outer: Condition) -> Step:
     """The step under ``outer`` (a composite's ``if:`` over its inner steps' own); the
-    step ``prepare`` returns keeps the condition."""
+    step's guard (:func:`_guarded`) checks the combined condition before ``prepare``."""
     inner = step.condition
     condition = outer
     if inner is not None and inner.check is not None and outer.check is not None:
@@ -74,17 +123,7 @@ def _with_condition(step: Step, outer: Condition) -> Step:
             expression=f"({outer.expression}) && ({inner.expression})",
             check=lambda view: first(view) and second(view),
         )
-    prepare = step.prepare
-    if prepare is None:
-        return replace(step, condition=condition)
-
-    def prepared(view: RuntimeView) -> Step | None:
-        if condition.check is not None and not condition.check(view):
-            return None  # skipped: its ${{ }} is never rendered (as in GitHub)
-        done = prepare(view)
-        return None if done is None else replace(done, condition=condition)
-
-    return replace(step, condition=condition, prepare=prepared)
+    return replace(step, condition=condition)
 
 
 def _literal(value: str | Secret) -> str | Secret:
@@ -93,6 +132,11 @@ def _literal(value: str | Secret) -> str | Secret:
     if isinstance(value, Secret):
         return Secret(value.reveal().replace("$", "$$")) if "$" in value.reveal() else value
     return value.replace("$", "$$")
+
+
+def _true(value: Any) -> bool:
+    """A ``continue-on-error`` value: true, or a string other than ``false``."""
+    return truthy(value) and to_string(value).lower() != "false"
 
 
 def _secret_aware(template: Template, value: Any) -> str | Secret:
@@ -171,9 +215,17 @@ class StepBuilder:
             steps = action_steps(self, raw, full_id, scope_maker, where)
         else:
             steps = [self.run_step(raw, full_id, scope_maker)]
-        if condition is None:
-            return steps
-        return [_with_condition(s, condition) for s in steps]
+        if condition is not None:
+            steps = [_with_condition(s, condition) for s in steps]
+        coe_t = self.continue_on_error(raw)
+
+        def coe(view: RuntimeView) -> bool:
+            try:
+                return coe_t is not None and _true(coe_t.render(scope_maker(view, {})))
+            except ExpressionError:
+                return False
+
+        return [_guarded(s, coe) for s in steps]
 
     def templates(self, raw: LineMap, key: str) -> dict[str, Template]:
         value = raw.get(key) or {}
@@ -253,13 +305,7 @@ class StepBuilder:
             if "timeout-minutes" in raw
             else None
         )
-        coe_t = (
-            compile_template(
-                to_string(raw["continue-on-error"]), self.where(raw, "continue-on-error")
-            )
-            if "continue-on-error" in raw
-            else None
-        )
+        coe_t = self.continue_on_error(raw)
         where = self.where(raw, "timeout-minutes")
 
         def compute(scope: Scope) -> tuple[float | None, bool]:
@@ -271,7 +317,12 @@ class StepBuilder:
                         f"timeout-minutes must be a positive number, not {timeout_t.source!r}"
                     )
                 timeout = minutes * 60
-            coe = coe_t.render(scope) if coe_t is not None else False
-            return timeout, truthy(coe) and to_string(coe).lower() != "false"
+            return timeout, coe_t is not None and _true(coe_t.render(scope))
 
         return compute
+
+    def continue_on_error(self, raw: LineMap) -> Template | None:
+        if "continue-on-error" not in raw:
+            return None
+        value = to_string(raw["continue-on-error"])
+        return compile_template(value, self.where(raw, "continue-on-error"))

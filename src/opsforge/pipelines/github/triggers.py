@@ -11,7 +11,7 @@ from typing import Any
 from opsforge.pipelines.github.context import GitState
 from opsforge.pipelines.github.expr_values import to_string
 
-__all__ = ["dispatch_inputs", "filter_reason", "triggers"]
+__all__ = ["filter_reason", "triggers"]
 
 
 def triggers(on: Any) -> dict[str, Any]:
@@ -85,20 +85,3 @@ def filter_reason(event: str, spec: Any, git: GitState) -> str | None:
     if exclude is not None and _matches(git.ref_name, _as_list(exclude)):
         return f"{git.ref_name!r} matches on.{event}.{kind}-ignore {_as_list(exclude)}"
     return None
-
-
-def dispatch_inputs(events: Mapping[str, Any], given: Mapping[str, str]) -> dict[str, Any]:
-    """``inputs``: the declared defaults of workflow_dispatch/workflow_call, then ``given``;
-    booleans and numbers keep their type."""
-    inputs: dict[str, Any] = {}
-    for event in ("workflow_call", "workflow_dispatch"):
-        spec = events.get(event)
-        declared = spec.get("inputs") if isinstance(spec, Mapping) else None
-        if isinstance(declared, Mapping):
-            for name, item in declared.items():
-                if isinstance(item, Mapping) and "default" in item:
-                    inputs[str(name)] = item["default"]
-                else:
-                    inputs.setdefault(str(name), "")
-    inputs.update(given)
-    return inputs

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from opsforge.pipelines.errors import ExpressionError
 from opsforge.pipelines.formats import LoadOptions
 from opsforge.pipelines.github.context import (
     HostRunner,
@@ -31,10 +32,11 @@ from opsforge.pipelines.github.expressions import (
     compile_condition,
     compile_template,
 )
+from opsforge.pipelines.github.inputs import workflow_inputs
 from opsforge.pipelines.github.matrix import MatrixError, cell_label, expand_matrix
 from opsforge.pipelines.github.runtime import JobContext
 from opsforge.pipelines.github.steps import StepBuilder
-from opsforge.pipelines.github.triggers import dispatch_inputs, filter_reason, triggers
+from opsforge.pipelines.github.triggers import filter_reason, triggers
 from opsforge.pipelines.github.yaml_source import FileLoader, LineMap, line_of, load_yaml, location
 from opsforge.pipelines.model import (
     AllowFailure,
@@ -130,7 +132,9 @@ class _Loader(FileLoader):
             )
         elif why := filter_reason(event, events.get(event), git):
             runs, reason = False, why
-        inputs = dispatch_inputs(events, self.options.inputs)
+        inputs = workflow_inputs(
+            events, self.options.inputs, event, self.shown, line_of(data, "on")
+        )
         self.secrets = {k: v.reveal() for k, v in self.options.secrets.items()}
         self.github = github_context(git, name, event, inputs)
         self.inputs = inputs
@@ -350,12 +354,19 @@ class _Loader(FileLoader):
         if "if" in raw:
             cond = compile_condition(raw["if"], where, {"github", "needs", "vars", "inputs"})
             text = to_string(raw["if"])
-            if not cond.explicit_status and "needs" not in cond.contexts:
-                if not cond.holds(ctx.static_scope(self.root)):
-                    self.excluded.append(
-                        ExcludedJob(cell.name, f"if: {text} is false", location(raw, "if"))
-                    )
-                    return None
+            static = not cond.explicit_status and "needs" not in cond.contexts
+            holds: bool | None = None
+            if static:
+                try:
+                    holds = cond.holds(ctx.static_scope(self.root))
+                except ExpressionError:  # fails the job when it starts, as on GitHub
+                    holds = None
+            if holds is False:
+                self.excluded.append(
+                    ExcludedJob(cell.name, f"if: {text} is false", location(raw, "if"))
+                )
+                return None
+            if holds:
                 condition = Condition(expression=text, reason=f"if: {text} is true")
             else:
                 when = When.ALWAYS if cond.explicit_status else When.ON_SUCCESS

@@ -175,7 +175,10 @@ class _Loader:
         return env
 
     def parameters(self, call: Call | None) -> dict[str, Any]:
+        """``params``: the declared defaults, then ``LoadOptions.inputs`` (``--input``),
+        typed as declared (a booleanParam is true/false, a choice one of its choices)."""
         params: dict[str, Any] = {}
+        declared: dict[str, tuple[Call, Any]] = {}
         for stmt in call.block or () if call else ():
             if not isinstance(stmt, Call):
                 raise self.error(
@@ -193,8 +196,29 @@ class _Loader:
                 params[name] = choices[0] if isinstance(choices, list) and choices else ""
             else:
                 params[name] = False if stmt.name == "booleanParam" else ""
+            declared[name] = (
+                stmt,
+                empty.evaluate(named["choices"]) if "choices" in named else None,
+            )
         for key, value in self.options.inputs.items():
-            params[key] = value
+            if key not in declared:
+                names = ", ".join(declared) or "none"
+                raise self.error(
+                    f"parameter {key!r} is not declared in parameters {{ }} (declared: {names})",
+                    call.line if call else None,
+                )
+            stmt, choices = declared[key]
+            if stmt.name == "booleanParam":
+                if value.lower() not in ("true", "false"):
+                    raise self.error(
+                        f"booleanParam {key!r}: {value!r} is not true or false", stmt.line
+                    )
+                params[key] = value.lower() == "true"
+            elif isinstance(choices, list) and value not in [str(c) for c in choices]:
+                shown = ", ".join(str(c) for c in choices)
+                raise self.error(f"choice {key!r}: {value!r} is not one of {shown}", stmt.line)
+            else:
+                params[key] = value
         return params
 
     def environment(self, call: Call | None, env: Env, job: str | None) -> Env:
