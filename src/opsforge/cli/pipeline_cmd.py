@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from opsforge.cli.console import err_console, escape, out_console
+from opsforge.cli.console import err_console, escape, out_console, real_console
 from opsforge.cli.entry import gc_paused
 from opsforge.cli.interrupts import SignalInterrupts
 from opsforge.cli.main import LazyGroup
@@ -372,7 +372,7 @@ def run_command(
     elif _panes(ui):
         from opsforge.cli.render_panes import PaneRenderer  # rich.live: only for panes
 
-        view = panes = PaneRenderer([p.name for p in plan.running], out_console)
+        view = panes = PaneRenderer([p.name for p in plan.running], real_console(out_console))
         subscribers.append(panes)
     else:
         subscribers.append(JobLogRenderer([p.name for p in plan.running]))
