@@ -39,6 +39,21 @@ def test_exit_code_env_cwd_and_streams(tmp_path: Path) -> None:
     assert "".join(err) == "oops\n"
 
 
+def test_large_output_streams_without_capture(tmp_path: Path) -> None:
+    seen: list[str] = []
+    result = arun(
+        spawn(
+            ["sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' y; echo tail >&2"],
+            env=ENV,
+            cwd=str(tmp_path),
+            on_stdout=seen.append,
+        )
+    )
+    assert result.exit_code == 0
+    assert result.stdout == ""  # not captured: memory stays bounded
+    assert sum(map(len, seen)) == 3_000_000
+
+
 def test_the_program_is_the_only_process(tmp_path: Path) -> None:
     """No wrapper: the child's parent is this process and it leads its own group."""
     result = arun(
