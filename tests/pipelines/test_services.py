@@ -219,6 +219,7 @@ def test_failure_and_timeout_leave_nothing_behind(project: ProjectFactory, docke
         fails:
           image: {IMAGE}
           services: [{WEB}]
+          retry: 1
           script: [{GET} opsforge-test-web 8080, exit 4]
           after_script: [{GET} opsforge-test-web 8080 | tail -1]
         slow:
@@ -230,7 +231,9 @@ def test_failure_and_timeout_leave_nothing_behind(project: ProjectFactory, docke
     )
     result = run(root)
     assert statuses(result) == {"fails": "failed", "slow": "timed_out"}
-    assert "hello-from-web" in log_text(result, "fails")  # services outlive after_script
+    fails = log_text(result, "fails")
+    assert fails.count("hello-from-web") == 4  # script and after_script (services outlive it), x2
+    assert fails.count("services: removed opsforge-test__web") == 2  # each attempt its own
     assert "services: removed opsforge-test__web" in log_text(result, "slow")
     assert leftovers(dockerd, result.run_id) == ("", "")
 
