@@ -76,11 +76,11 @@ def test_gitlab_job_reaches_its_services_by_alias_once_they_are_ready(
     # opsforge waited for the EXPOSEd port
     root = project(
         rf"""
-        variables: {{GREETING: hello}}
+        variables: {{GREETING: hello, TAG: "1"}}
         fetch:
-          image: {IMAGE}
+          image: {IMAGE.replace(":1", ":$TAG")}
           services:
-            - name: {WEB}
+            - name: {WEB.replace(":1", ":$TAG")}
               alias: web, www
               entrypoint: [sh, -c]
               command:

@@ -103,9 +103,10 @@ class StepSequence:
         if state.settings.executor == "shell" or job.image is None or job.executor == "shell":
             self._services_not_started("the job runs in the shell executor")
             return ShellExecutor()
+        image = expand(job.image.name, self.env)  # GitLab: `image: python:$PY_VERSION`
         problem = state.docker.problem()
-        if problem is None and state.docker.image(job.image.name) is None:
-            problem = f"image {job.image.name} is not present locally (opsforge never pulls)"
+        if problem is None and state.docker.image(image) is None:
+            problem = f"image {image} is not present locally (opsforge never pulls)"
         if problem:
             self.log.note(f"warning: {problem}; running {job.name} in the shell executor")
             self._services_not_started("no docker")
@@ -125,7 +126,7 @@ class StepSequence:
                 wait_timeout=state.settings.services_timeout,
             )  # fmt: skip
             network = self.services.step_network
-        return DockerExecutor(job.image.name, stem, network=network, labels=labels)
+        return DockerExecutor(image, stem, network=network, labels=labels)
 
     def _services_not_started(self, why: str) -> None:
         if self.job.services:
