@@ -338,7 +338,11 @@ def test_without_docker_services_are_named_in_one_warning(
     result = run(root)
     text = log_text(result, "a")
     assert result.exit_code == 0, text
-    assert "warning: services not started (no docker): postgres:16, cache" in text
+    (warning,) = [line for line in text.splitlines() if "warning" in line]
+    assert warning.startswith("[opsforge] warning: dockerd is not reachable (")
+    assert warning.endswith(
+        "; running a in the shell executor; services not started: postgres:16, cache"
+    )
     forced = run(root, settings=RunSettings(executor="shell"))
     text = log_text(forced, "a")
     assert "warning: services not started (the job runs in the shell executor)" in text
