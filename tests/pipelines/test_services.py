@@ -198,6 +198,9 @@ def test_a_service_that_exits_fails_the_job_and_shows_its_log(
           image: {IMAGE}
           services:
             - name: {WEB}
+              alias: slow
+              command: [sleep, "60"]
+            - name: {WEB}
               alias: db
               command: [sh, -c, "echo bad config line 3 >&2; exit 3"]
           script: [echo the-script-ran]
@@ -210,6 +213,8 @@ def test_a_service_that_exits_fails_the_job_and_shows_its_log(
     assert f"service db ({WEB}) exited with code 3 before it was ready" in text
     assert "  | bad config line 3" in text
     assert "the-script-ran" not in text
+    assert "not ready after" not in text  # the failure ended the wait for the slow one
+    assert "services: removed slow" in text
     assert leftovers(dockerd, result.run_id) == ("", "")
 
 

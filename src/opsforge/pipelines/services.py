@@ -218,8 +218,17 @@ class JobServices:
             problem = await self._run(planned)
             if problem is not None:
                 return problem
-        waits = await asyncio.gather(*(self._wait(started) for started in self._started))
-        return next((problem for problem in waits if problem is not None), None)
+        waits = [asyncio.create_task(self._wait(started)) for started in self._started]
+        try:  # the first service that fails ends the wait for the others
+            for done in asyncio.as_completed(waits):
+                problem = await done
+                if problem is not None:
+                    return problem
+            return None
+        finally:
+            for wait in waits:
+                wait.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
 
     async def _run(self, planned: PlannedService) -> str | None:
         service = planned.service
@@ -274,8 +283,11 @@ class JobServices:
         if proc is None or proc.returncode != 0:
             return None
         state_json, _, nets_json = proc.stdout.decode(errors="replace").partition("\t")
-        state = json.loads(state_json)
-        nets = json.loads(nets_json) or {}
+        try:
+            state = json.loads(state_json) or {}
+            nets = json.loads(nets_json) or {}
+        except ValueError:
+            return None
         health = state.get("Health") or {}
         checks = health.get("Log") or [{}]
         ips = tuple(n["IPAddress"] for n in nets.values() if n.get("IPAddress"))
