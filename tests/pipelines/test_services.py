@@ -4,6 +4,7 @@ warning, and one image inspect per distinct image per run."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -15,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from opsforge.pipelines.planner import plan_pipeline
+from opsforge.pipelines.run import run_pipeline
 from opsforge.pipelines.runstate import RunSettings
 
-from .conftest import ProjectFactory, log_text, run, statuses
+from .conftest import ProjectFactory, load, log_text, run, statuses
 from .dockerd import IMAGE
 from .github.conftest import load as load_github
 from .github.conftest import repo, write_workflow
@@ -290,6 +293,28 @@ def test_a_job_docker_host_is_for_the_job_not_for_opsforge(
     assert result.records["dind"].executor == "docker"
     assert "client talks to tcp://docker:2375" in text
     assert "hello-from-web" in text
+
+
+def test_service_output_is_masked_in_the_job_log(project: ProjectFactory, dockerd: str) -> None:
+    root = project(
+        f"""
+        a:
+          image: {IMAGE}
+          variables: {{TOKEN: s3cr3t-value-42}}
+          services:
+            - name: {WEB}
+              alias: api
+              command: [sh, -c, 'echo "api token=$TOKEN"; exec httpd -f -p 8080 -h /www']
+          script: [{GET} api 8080 | tail -1]
+        """
+    )
+    plan = plan_pipeline(load(root))
+    result = asyncio.run(run_pipeline(plan, RunSettings(), secrets=["s3cr3t-value-42"]))
+    text = log_text(result, "a")
+    assert result.exit_code == 0, text
+    assert "[service] [api] api token=***" in text
+    for log in result.run_dir.glob("logs/*"):
+        assert "s3cr3t-value-42" not in log.read_text()
 
 
 def test_missing_service_image_is_a_clear_job_failure(
