@@ -86,4 +86,15 @@ def private_dockerd() -> Iterator[str]:
                 os.kill(proc.pid, signal.SIGKILL)
                 proc.wait()
         log.close()
+        _unmount_below(base)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _unmount_below(base: Path) -> None:
+    """Unmount what dockerd left mounted under ``base`` (``<exec-root>/netns/default``,
+    a bind of the host's network namespace), deepest first, so the directory can go."""
+    prefix = f"{base}/"
+    with open("/proc/mounts", encoding="utf-8") as mounts:
+        points = [line.split()[1] for line in mounts if line.split()[1].startswith(prefix)]
+    for point in sorted(points, key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], capture_output=True, check=False)

@@ -4,6 +4,7 @@ warning, and one image inspect per distinct image per run."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -15,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from opsforge.pipelines.planner import plan_pipeline
+from opsforge.pipelines.run import run_pipeline
 from opsforge.pipelines.runstate import RunSettings
 
-from .conftest import ProjectFactory, log_text, run, statuses
+from .conftest import ProjectFactory, load, log_text, run, statuses
 from .dockerd import IMAGE
 from .github.conftest import load as load_github
 from .github.conftest import repo, write_workflow
@@ -76,11 +79,11 @@ def test_gitlab_job_reaches_its_services_by_alias_once_they_are_ready(
     # opsforge waited for the EXPOSEd port
     root = project(
         rf"""
-        variables: {{GREETING: hello}}
+        variables: {{GREETING: hello, TAG: "1"}}
         fetch:
-          image: {IMAGE}
+          image: {IMAGE.replace(":1", ":$TAG")}
           services:
-            - name: {WEB}
+            - name: {WEB.replace(":1", ":$TAG")}
               alias: web, www
               entrypoint: [sh, -c]
               command:
@@ -198,6 +201,9 @@ def test_a_service_that_exits_fails_the_job_and_shows_its_log(
           image: {IMAGE}
           services:
             - name: {WEB}
+              alias: slow
+              command: [sleep, "60"]
+            - name: {WEB}
               alias: db
               command: [sh, -c, "echo bad config line 3 >&2; exit 3"]
           script: [echo the-script-ran]
@@ -210,6 +216,8 @@ def test_a_service_that_exits_fails_the_job_and_shows_its_log(
     assert f"service db ({WEB}) exited with code 3 before it was ready" in text
     assert "  | bad config line 3" in text
     assert "the-script-ran" not in text
+    assert "not ready after" not in text  # the failure ended the wait for the slow one
+    assert "services: removed slow" in text
     assert leftovers(dockerd, result.run_id) == ("", "")
 
 
@@ -219,6 +227,7 @@ def test_failure_and_timeout_leave_nothing_behind(project: ProjectFactory, docke
         fails:
           image: {IMAGE}
           services: [{WEB}]
+          retry: 1
           script: [{GET} opsforge-test-web 8080, exit 4]
           after_script: [{GET} opsforge-test-web 8080 | tail -1]
         slow:
@@ -230,7 +239,9 @@ def test_failure_and_timeout_leave_nothing_behind(project: ProjectFactory, docke
     )
     result = run(root)
     assert statuses(result) == {"fails": "failed", "slow": "timed_out"}
-    assert "hello-from-web" in log_text(result, "fails")  # services outlive after_script
+    fails = log_text(result, "fails")
+    assert fails.count("hello-from-web") == 4  # script and after_script (services outlive it), x2
+    assert fails.count("services: removed opsforge-test__web") == 2  # each attempt its own
     assert "services: removed opsforge-test__web" in log_text(result, "slow")
     assert leftovers(dockerd, result.run_id) == ("", "")
 
@@ -284,6 +295,28 @@ def test_a_job_docker_host_is_for_the_job_not_for_opsforge(
     assert "hello-from-web" in text
 
 
+def test_service_output_is_masked_in_the_job_log(project: ProjectFactory, dockerd: str) -> None:
+    root = project(
+        f"""
+        a:
+          image: {IMAGE}
+          variables: {{TOKEN: s3cr3t-value-42}}
+          services:
+            - name: {WEB}
+              alias: api
+              command: [sh, -c, 'echo "api token=$TOKEN"; exec httpd -f -p 8080 -h /www']
+          script: [{GET} api 8080 | tail -1]
+        """
+    )
+    plan = plan_pipeline(load(root))
+    result = asyncio.run(run_pipeline(plan, RunSettings(), secrets=["s3cr3t-value-42"]))
+    text = log_text(result, "a")
+    assert result.exit_code == 0, text
+    assert "[service] [api] api token=***" in text
+    for log in result.run_dir.glob("logs/*"):
+        assert "s3cr3t-value-42" not in log.read_text()
+
+
 def test_missing_service_image_is_a_clear_job_failure(
     project: ProjectFactory, dockerd: str
 ) -> None:
@@ -335,7 +368,11 @@ def test_without_docker_services_are_named_in_one_warning(
     result = run(root)
     text = log_text(result, "a")
     assert result.exit_code == 0, text
-    assert "warning: services not started (no docker): postgres:16, cache" in text
+    (warning,) = [line for line in text.splitlines() if "warning" in line]
+    assert warning.startswith("[opsforge] warning: dockerd is not reachable (")
+    assert warning.endswith(
+        "; running a in the shell executor; services not started: postgres:16, cache"
+    )
     forced = run(root, settings=RunSettings(executor="shell"))
     text = log_text(forced, "a")
     assert "warning: services not started (the job runs in the shell executor)" in text

@@ -123,11 +123,12 @@ def plan_services(
     image is not present locally (opsforge never pulls)."""
     out: list[PlannedService] = []
     for index, service in enumerate(job.services, start=1):
-        image = docker.image(service.name)
+        name = expand(service.name, job_env)  # GitLab: `name: postgres:$PG_VERSION`
+        image = docker.image(name)
         if image is None:
             raise ServiceError(
-                f"service image {service.name} is not present locally "
-                f"(opsforge never pulls: docker pull {service.name})"
+                f"service image {name} is not present locally "
+                f"(opsforge never pulls: docker pull {name})"
             )
         own = {k: expand(v, job_env, keep_unknown=True) for k, v in service.variables.items()}
         aliases: tuple[str, ...] = ()
@@ -136,9 +137,9 @@ def plan_services(
             aliases = (service.alias,) if service.alias else ()
         elif style != "circleci":
             user = tuple((service.alias or "").replace(",", " ").split())
-            aliases = tuple(dict.fromkeys((*user, *default_aliases(service.name))))
+            aliases = tuple(dict.fromkeys((*user, *default_aliases(name))))
             env = {**job_env, **own}
-        label = aliases[0] if aliases else service.name
+        label = aliases[0] if aliases else name
         out.append(PlannedService(service, image, label, f"{stem}-svc{index}", aliases, env))
     return tuple(out)
 
@@ -217,8 +218,17 @@ class JobServices:
             problem = await self._run(planned)
             if problem is not None:
                 return problem
-        waits = await asyncio.gather(*(self._wait(started) for started in self._started))
-        return next((problem for problem in waits if problem is not None), None)
+        waits = [asyncio.create_task(self._wait(started)) for started in self._started]
+        try:  # the first service that fails ends the wait for the others
+            for done in asyncio.as_completed(waits):
+                problem = await done
+                if problem is not None:
+                    return problem
+            return None
+        finally:
+            for wait in waits:
+                wait.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
 
     async def _run(self, planned: PlannedService) -> str | None:
         service = planned.service
@@ -236,18 +246,18 @@ class JobServices:
             entry = list(service.entrypoint)
             args += ["--entrypoint", entry[0] if entry else ""]
             command = [*entry[1:], *command]
-        args += [service.name, *command]
+        args += [planned.image.name, *command]
         env = docker_cli_env({**os.environ, **planned.env})
         proc = await asyncio.to_thread(_cli, args, env)
         if proc.returncode != 0:
-            return f"service {planned.label} ({service.name}) did not start: {_why(proc)}"
+            return f"service {planned.label} ({planned.image.name}) did not start: {_why(proc)}"
         started = _Started(planned, proc.stdout.decode().strip())
         self._started.append(started)
         started.follower = asyncio.create_task(self._follow(started))
         where = f" as {', '.join(planned.aliases)}" if planned.aliases else ""
         if self.shared_localhost:
             where = " on localhost"
-        self.log.note(f"service {planned.label}: started {service.name}{where}")
+        self.log.note(f"service {planned.label}: started {planned.image.name}{where}")
         return None
 
     async def _follow(self, started: _Started) -> None:
@@ -273,8 +283,11 @@ class JobServices:
         if proc is None or proc.returncode != 0:
             return None
         state_json, _, nets_json = proc.stdout.decode(errors="replace").partition("\t")
-        state = json.loads(state_json)
-        nets = json.loads(nets_json) or {}
+        try:
+            state = json.loads(state_json) or {}
+            nets = json.loads(nets_json) or {}
+        except ValueError:
+            return None
         health = state.get("Health") or {}
         checks = health.get("Log") or [{}]
         ips = tuple(n["IPAddress"] for n in nets.values() if n.get("IPAddress"))
@@ -294,7 +307,7 @@ class JobServices:
 
     async def _wait(self, started: _Started) -> str | None:
         planned = started.planned
-        label = f"service {planned.label} ({planned.service.name})"
+        label = f"service {planned.label} ({planned.image.name})"
         ports = () if _remote_daemon() else self._ports(planned)
         pending = set(ports)
         ip_of = self._started[0] if self.shared_localhost else started

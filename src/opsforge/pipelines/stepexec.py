@@ -113,12 +113,15 @@ class StepSequence:
         if state.settings.executor == "shell" or job.image is None or job.executor == "shell":
             self._services_not_started("the job runs in the shell executor")
             return ShellExecutor()
+        image = expand(job.image.name, self.env)  # GitLab: `image: python:$PY_VERSION`
         problem = state.docker.problem()
-        if problem is None and state.docker.image(job.image.name) is None:
-            problem = f"image {job.image.name} is not present locally (opsforge never pulls)"
+        if problem is None and state.docker.image(image) is None:
+            problem = f"image {image} is not present locally (opsforge never pulls)"
         if problem:
-            self.log.note(f"warning: {problem}; running {job.name} in the shell executor")
-            self._services_not_started("no docker")
+            unstarted = f"; services not started: {self._service_names()}" if job.services else ""
+            self.log.note(
+                f"warning: {problem}; running {job.name} in the shell executor{unstarted}"
+            )
             return ShellExecutor()
         stem = resource_name(state.run_id, job.name)
         labels = {"opsforge.run": state.run_id, "opsforge.job": job.name}
@@ -135,12 +138,14 @@ class StepSequence:
                 wait_timeout=state.settings.services_timeout,
             )  # fmt: skip
             network = self.services.step_network
-        return DockerExecutor(job.image.name, stem, network=network, labels=labels)
+        return DockerExecutor(image, stem, network=network, labels=labels)
+
+    def _service_names(self) -> str:
+        return ", ".join(s.alias or s.name for s in self.job.services)
 
     def _services_not_started(self, why: str) -> None:
         if self.job.services:
-            names = ", ".join(s.alias or s.name for s in self.job.services)
-            self.log.note(f"warning: services not started ({why}): {names}")
+            self.log.note(f"warning: services not started ({why}): {self._service_names()}")
 
     async def start_services(self) -> tuple[int | None, str] | None:
         """Start the job's services (docker executor); the failure, or None."""
