@@ -1,6 +1,6 @@
 """``python -m opsforge``."""
 
-from opsforge.cli.main import main
+from opsforge.cli.entry import main
 
 if __name__ == "__main__":
     main()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,3 +26,25 @@ def sleeper() -> tuple[str, list[str]]:
 def upload_started(directory: Path, name: str) -> bool:
     """A put's temp file for ``name`` exists in ``directory`` and has data in it."""
     return any(p.stat().st_size > 0 for p in directory.glob(f".{name}.opsforge-*"))
+
+
+def assert_cancel_kills(run: Callable[[str], Awaitable[Any]], settle: float = 0.3) -> None:
+    """Start ``run(command)`` of a command with a background child, cancel it after
+    ``settle`` seconds: the cancellation propagates and none of its processes is left."""
+    from opsforge.testing import wait_gone
+
+    command, patterns = sleeper()
+
+    async def main() -> None:
+        task = asyncio.ensure_future(run(command))
+        await asyncio.sleep(settle)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            return
+        raise AssertionError("the cancelled run returned instead of raising CancelledError")
+
+    arun(main())
+    for pattern in patterns:
+        assert wait_gone(pattern) == [], pattern

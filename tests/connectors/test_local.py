@@ -14,7 +14,7 @@ from opsforge.errors import CommandTimeout, TransferError
 from opsforge.testing import wait_gone
 from opsforge.types import HostSpec
 
-from .conftest import arun, sleeper, upload_started
+from .conftest import arun, assert_cancel_kills, sleeper, upload_started
 
 
 def local() -> LocalConnector:
@@ -78,19 +78,11 @@ def test_timeout_kills_the_process_group() -> None:
 
 
 def test_cancel_kills_the_process_group() -> None:
-    command, patterns = sleeper()
-
-    async def main() -> None:
+    async def run(command: str) -> object:
         async with local() as conn:
-            task = asyncio.ensure_future(conn.run(command))
-            await asyncio.sleep(0.3)
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
+            return await conn.run(command)
 
-    arun(main())
-    for pattern in patterns:
-        assert wait_gone(pattern) == [], pattern
+    assert_cancel_kills(run)
 
 
 def test_put_get_round_trip_with_mode(tmp_path: Path) -> None:

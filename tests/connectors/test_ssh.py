@@ -16,7 +16,7 @@ from opsforge.errors import CommandTimeout, UnreachableError
 from opsforge.testing import LabInfo, wait_gone
 from opsforge.types import HostSpec
 
-from .conftest import arun, sleeper
+from .conftest import arun, assert_cancel_kills, sleeper
 
 
 def server_port(stdout: str) -> int:
@@ -152,19 +152,11 @@ def test_timeout_kills_the_remote_process_group(lab: LabInfo) -> None:
 
 
 def test_cancel_kills_the_remote_process_group(lab: LabInfo) -> None:
-    command, patterns = sleeper()
-
-    async def main() -> None:
+    async def run(command: str) -> object:
         async with SSHConnector(lab.host_spec("lab7"), lab.connect_options()) as conn:
-            task = asyncio.ensure_future(conn.run(command))
-            await asyncio.sleep(0.5)
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
+            return await conn.run(command)
 
-    arun(main())
-    for pattern in patterns:
-        assert wait_gone(pattern) == [], pattern
+    assert_cancel_kills(run, settle=0.5)
 
 
 @pytest.mark.slow

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -12,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.markup import escape
 
-from opsforge.cli.console import err_console, out_console
+from opsforge.cli.console import err_console, escape
+from opsforge.cli.entry import gc_paused
 from opsforge.cli.interrupts import SignalInterrupts
 from opsforge.cli.main import LazyGroup
 from opsforge.cli.render_pipeline import (
@@ -29,7 +28,7 @@ from opsforge.engine import Event
 from opsforge.errors import StateError, UsageError
 from opsforge.observe.runmetrics import run_metrics_from_env
 from opsforge.pipelines.formats import LoadOptions, available_formats, load_pipeline
-from opsforge.pipelines.junit import job_results_xml, merged_reports_xml, write_xml
+from opsforge.pipelines.gitinfo import prefetch_git_info, work_tree_root
 from opsforge.pipelines.masking import Masker
 from opsforge.pipelines.model import Pipeline
 from opsforge.pipelines.planner import PipelinePlan, plan_pipeline
@@ -68,20 +67,7 @@ def _root_for(file: Path | None, directory: Path | None) -> Path:
     if directory is not None:
         return directory.resolve()
     start = file.resolve().parent if file is not None else Path.cwd()
-    try:
-        top = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            cwd=start,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=10,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        top = None
-    if top is not None and top.returncode == 0 and top.stdout.strip():
-        return Path(top.stdout.strip())
-    return start
+    return work_tree_root(start) or start
 
 
 def _split_args(args: tuple[str, ...]) -> tuple[Path | None, tuple[str, ...]]:
@@ -89,6 +75,10 @@ def _split_args(args: tuple[str, ...]) -> tuple[Path | None, tuple[str, ...]]:
     if args and Path(args[0]).is_file():
         return Path(args[0]), args[1:]
     return None, args
+
+
+def _complete_format(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    return [name for name in available_formats() if name.startswith(incomplete)]
 
 
 def load_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -102,8 +92,10 @@ def load_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--format",
             "format_name",
-            type=click.Choice(available_formats()),
-            help="Pipeline format (default: detected).",
+            metavar="FORMAT",
+            shell_complete=_complete_format,
+            help="Pipeline format: native, gitlab, github, circleci, jenkins or an installed "
+            "plugin's (default: detected).",
         ),
         click.option(
             "--var",
@@ -179,6 +171,7 @@ def _load(
     file, rest = _split_args(args)
     requested = (*rest, *jobs)
     root = _root_for(file, kw["directory"])
+    prefetch_git_info(root)  # git runs while the pipeline file is parsed
     secrets = _secrets(kw["secrets"], kw["secret_files"])
     variables = _pairs(kw["variables"], "--var")
     options = LoadOptions(
@@ -257,6 +250,23 @@ def _panes(ui: str) -> bool:
         return True
     err_console.print("note: --ui panes needs a terminal on stdout; showing lines")
     return False
+
+
+def _write_junit(
+    run: PipelineRun, masker: Masker, junit: Path | None, junit_reports: Path | None
+) -> None:
+    from opsforge.pipelines.junit import job_results_xml, merged_reports_xml, write_xml
+
+    name = run.plan.pipeline.name
+    if junit is not None:
+        write_xml(job_results_xml(name, run.records.values(), masker), junit)
+    if junit_reports is not None:
+        merged, problems = merged_reports_xml(name, run.records.values())
+        write_xml(merged, junit_reports)
+        for problem in problems:
+            err_console.print(
+                f"[yellow]warning:[/yellow] junit report not merged: {escape(problem)}"
+            )
 
 
 @pipeline_group.command("run", epilog=EXIT_HELP)
@@ -339,7 +349,8 @@ def run_command(
     Manual jobs run only when named (or with --manual in a whole run). Each job gets its
     own workdir (hardlinks to one snapshot of the project's git files) unless --in-place.
     """
-    pipeline, plan, options = _load(args, kw, manual=manual)
+    with gc_paused():  # the parsed pipeline lives for the whole run
+        pipeline, plan, options = _load(args, kw, manual=manual)
     settings = RunSettings(
         in_place=in_place,
         variables=options.variables,
@@ -361,7 +372,7 @@ def run_command(
     elif _panes(ui):
         from opsforge.cli.render_panes import PaneRenderer  # rich.live: only for panes
 
-        view = panes = PaneRenderer([p.name for p in plan.running], out_console)
+        view = panes = PaneRenderer([p.name for p in plan.running])
         subscribers.append(panes)
     else:
         subscribers.append(JobLogRenderer([p.name for p in plan.running]))
@@ -387,16 +398,8 @@ def run_command(
     finally:
         if history is not None:
             history.close()
-    masker = Masker([*pipeline.secrets(), *secret_values])
-    if junit is not None:
-        write_xml(job_results_xml(pipeline.name, run.records.values(), masker), junit)
-    if junit_reports is not None:
-        merged, problems = merged_reports_xml(pipeline.name, run.records.values())
-        write_xml(merged, junit_reports)
-        for problem in problems:
-            err_console.print(
-                f"[yellow]warning:[/yellow] junit report not merged: {escape(problem)}"
-            )
+    if junit is not None or junit_reports is not None:
+        _write_junit(run, Masker([*pipeline.secrets(), *secret_values]), junit, junit_reports)
     if output == "json":
         sys.stdout.write(json.dumps(recap_json(run)) + "\n")
     else:

@@ -7,11 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
-
-from opsforge.cli.console import err_console, out_console
+from opsforge.cli.console import err_console, escape, out_console
 from opsforge.engine import Event, StepFinished, StepOutput, StepRetrying, StepStarted
 from opsforge.pipelines.planner import PipelinePlan
 from opsforge.pipelines.records import JobRecord, JobStatus
@@ -66,22 +62,24 @@ class JobLogRenderer:
         # and stream (rich's print per line costs ~0.2 ms: a verbose job waited on it)
         self.codes: dict[tuple[str, str], tuple[str, str]] = {}
 
-    def _status(self, text: Text) -> None:
-        """A job start/end line on stderr (plain text when stderr is not a terminal: fast)."""
+    def _status(self, *parts: tuple[str, str]) -> None:
+        """A job start/end line on stderr, from (text, style) parts (plain text when stderr
+        is not a terminal: no rich at all)."""
         if self.err_color:
-            err_console.print(text)
-        else:
-            sys.stderr.write(text.plain + "\n")
+            from rich.text import Text
 
-    def _prefix(self, job: str) -> Text:
-        return Text(f"[{job}]".ljust(self.width + 2) + " ", style=self.styles.get(job, ""))
+            err_console.print(Text.assemble(*parts))
+        else:
+            sys.stderr.write("".join(text for text, _ in parts) + "\n")
 
     def _codes(self, job: str, stream: str) -> tuple[str, str]:
         """What goes before and after a line's text: the ``[job]`` prefix and the line's
         style, as rich renders them on stdout's console (no codes without colors)."""
         codes = self.codes.get((job, stream))
         if codes is None:
-            line = self._prefix(job)
+            from rich.text import Text  # a terminal only
+
+            line = Text(f"[{job}]".ljust(self.width + 2) + " ", style=self.styles.get(job, ""))
             line.append("X", style={"stderr": "red", "opsforge": "dim"}.get(stream, ""))
             with out_console.capture() as capture:
                 out_console.print(line, end="", markup=False, highlight=False)
@@ -98,12 +96,10 @@ class JobLogRenderer:
                 sys.stdout.write(f"[{event.step_id}] {event.text}\n")
                 sys.stdout.flush()
         elif isinstance(event, StepStarted) and event.attempt == 1:
-            self._status(Text.assemble(("▶ ", "dim"), (event.step_id, "bold")))
+            self._status(("▶ ", "dim"), (event.step_id, "bold"))
         elif isinstance(event, StepRetrying):
             self._status(
-                Text.assemble(
-                    ("↻ ", "yellow"), (event.step_id, "bold"), f" retrying: {event.reason}"
-                )
+                ("↻ ", "yellow"), (event.step_id, "bold"), (f" retrying: {event.reason}", "")
             )
         elif isinstance(event, StepFinished):
             status = job_status(event)
@@ -112,54 +108,81 @@ class JobLogRenderer:
                 f": {event.message}" if event.message and status is not JobStatus.SUCCESS else ""
             )
             self._status(
-                Text.assemble(
-                    ("■ ", JOB_STYLE[status]),
-                    (event.step_id, "bold"),
-                    " ",
-                    (status.value + extra, JOB_STYLE[status]),
-                    f" {event.duration:.2f}s" if event.attempts else "",
-                    message,
-                )
+                ("■ ", JOB_STYLE[status]),
+                (event.step_id, "bold"),
+                (" ", ""),
+                (status.value + extra, JOB_STYLE[status]),
+                (f" {event.duration:.2f}s" if event.attempts else "", ""),
+                (message, ""),
             )
 
 
-def _status_text(record: JobRecord) -> Text:
-    label = record.status.value + (" (allowed)" if record.allowed_failure else "")
-    return Text(label, style=JOB_STYLE[record.status])
+_RECAP_COLUMNS = ("job", "stage", "status", "time", "tries", "exit", "why / log")
 
 
-def print_recap(run: PipelineRun) -> None:
-    table = Table(box=None, pad_edge=False, title=None)
-    for column in ("job", "stage", "status", "time", "tries", "exit", "why / log"):
-        table.add_column(column, no_wrap=column != "why / log", overflow="fold")
+def _recap_rows(run: PipelineRun) -> list[tuple[JobRecord, list[str]]]:
+    rows = []
     for record in run.records.values():
         detail = record.message if record.status is not JobStatus.SUCCESS else ""
         if record.log_path and (record.status.failed or not detail):
             detail = (detail + " " if detail else "") + str(record.log_path)
-        table.add_row(
-            Text(record.name),
+        label = record.status.value + (" (allowed)" if record.allowed_failure else "")
+        cells = [
+            record.name,
             record.stage,
-            _status_text(record),
+            label,
             f"{record.duration:.2f}s" if record.attempts else "",
             str(record.attempts) if record.attempts else "",
             "" if record.exit_code is None else str(record.exit_code),
-            Text(detail),
+            detail,
+        ]
+        rows.append((record, cells))
+    return rows
+
+
+def _plain_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Columns two spaces apart, as the rich table looks without color (a pipe or a log
+    file gets the same layout, without rendering cost)."""
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    lines = (
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+        for r in (header, *rows)
+    )
+    return "\n".join(lines) + "\n"
+
+
+def print_recap(run: PipelineRun) -> None:
+    rows = _recap_rows(run)
+    counts: dict[str, int] = {}
+    for _, cells in rows:
+        counts[cells[2]] = counts.get(cells[2], 0) + 1
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items())
+    verdict = "failed" if run.exit_code else "passed"
+    tail = (
+        f" in {run.summary.duration:.2f}s: {summary} (exit {run.exit_code}; logs in {run.run_dir})"
+    )
+    if not sys.stderr.isatty():  # plain text: the same layout, none of the rendering cost
+        plain = _plain_table(_RECAP_COLUMNS, [cells for _, cells in rows])
+        sys.stderr.write(f"{plain}pipeline {verdict}{tail}\n")
+        sys.stderr.flush()
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, pad_edge=False, title=None)
+    for column in _RECAP_COLUMNS:
+        table.add_column(column, no_wrap=column != "why / log", overflow="fold")
+    for record, cells in rows:
+        table.add_row(
+            Text(cells[0]),
+            *cells[1:2],
+            Text(cells[2], style=JOB_STYLE[record.status]),
+            *cells[3:6],
+            Text(cells[6]),
         )
     err_console.print(table)
-    counts: dict[str, int] = {}
-    for record in run.records.values():
-        key = record.status.value + (" (allowed)" if record.allowed_failure else "")
-        counts[key] = counts.get(key, 0) + 1
-    summary = ", ".join(f"{n} {s}" for s, n in counts.items())
     style = "bold red" if run.exit_code else "bold green"
-    err_console.print(
-        Text.assemble(
-            ("pipeline ", style),
-            (("failed" if run.exit_code else "passed"), style),
-            f" in {run.summary.duration:.2f}s: {summary} "
-            f"(exit {run.exit_code}; logs in {run.run_dir})",
-        )
-    )
+    err_console.print(Text.assemble(("pipeline ", style), (verdict, style), tail))
 
 
 def recap_json(run: PipelineRun) -> dict[str, Any]:
@@ -189,6 +212,9 @@ def print_list(plan: PipelinePlan, as_json: bool) -> None:
     if as_json:
         out_console.print_json(json.dumps(plan.to_dict()))
         return
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(box=None, pad_edge=False)
     for column in ("job", "stage", "when", "needs", "runs", "why"):
         table.add_column(column, overflow="fold")
@@ -239,6 +265,8 @@ def print_graph(plan: PipelinePlan, as_json: bool) -> None:
     if as_json:
         out_console.print_json(json.dumps(plan.to_dict()))
         return
+    from rich.text import Text
+
     for depth, names in enumerate(_levels(plan)):
         out_console.print(Text(f"level {depth}", style="bold"))
         for name in names:
@@ -252,6 +280,8 @@ def print_graph(plan: PipelinePlan, as_json: bool) -> None:
 
 def print_explain(plan: PipelinePlan, name: str) -> bool:
     """Why ``name`` runs or not; False when the pipeline has no such job."""
+    from rich.text import Text
+
     pipeline = plan.pipeline
     for excluded in pipeline.excluded:
         if excluded.name == name:

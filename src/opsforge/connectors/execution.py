@@ -37,7 +37,7 @@ from opsforge.connectors.remote_shell import (
 from opsforge.errors import BecomeError, CommandTimeout
 from opsforge.types import Become, Result
 
-__all__ = ["Process", "StartProcess", "StdinSource", "execute"]
+__all__ = ["OutputSink", "Outputs", "Process", "StartProcess", "StdinSource", "execute"]
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class Process(Protocol):
 StartProcess = Callable[[str], Awaitable[Process]]
 
 
-class _Sink:
+class OutputSink:
     """One output stream: incremental decoding, callback, optional capture."""
 
     def __init__(self, callback: OutputCallback | None, capture: bool) -> None:
@@ -93,6 +93,34 @@ class _Sink:
 
     def text(self) -> str:
         return "".join(self._parts)
+
+
+class Outputs:
+    """The two output streams of one command, and its :class:`Result` once it ends."""
+
+    def __init__(
+        self,
+        command: str,
+        host: str,
+        on_stdout: OutputCallback | None,
+        on_stderr: OutputCallback | None,
+        capture: bool,
+    ) -> None:
+        self.command, self.host = command, host
+        self.out = OutputSink(on_stdout, capture)
+        self.err = OutputSink(on_stderr, capture)
+        self.began = time.monotonic()
+
+    def result(self, code: int | None, timed_out: bool = False) -> Result:
+        return Result(
+            command=self.command,
+            exit_code=code,
+            stdout=self.out.text(),
+            stderr=self.err.text(),
+            duration=time.monotonic() - self.began,
+            host=self.host,
+            timed_out=timed_out,
+        )
 
 
 async def _chunks(stdin: StdinSource) -> AsyncIterable[bytes]:
@@ -118,8 +146,8 @@ class _Dialogue:
         token: str,
         become: Become | None,
         stdin: StdinSource,
-        stdout: _Sink,
-        stderr: _Sink,
+        stdout: OutputSink,
+        stderr: OutputSink,
         host: str,
     ) -> None:
         self.proc = proc
@@ -214,7 +242,7 @@ async def _kill(start: StartProcess, pgid: int | None, become: Become | None, ho
     token = new_token()
     try:
         proc = await start(kill_command(pgid, become, token=token))
-        quiet = _Sink(None, False)
+        quiet = OutputSink(None, False)
         dialogue = _Dialogue(
             proc, token=token, become=become, stdin=None, stdout=quiet, stderr=quiet, host=host
         )
@@ -240,20 +268,9 @@ async def execute(
     """Run ``command`` through ``start``; see the module docstring."""
     token = new_token()
     wrapped = wrap(command, env=env, cwd=cwd, become=become, token=token)
-    out, err = _Sink(on_stdout, capture), _Sink(on_stderr, capture)
-    began = time.monotonic()
+    outputs = Outputs(command, host, on_stdout, on_stderr, capture)
+    out, err, result = outputs.out, outputs.err, outputs.result
     dialogue: _Dialogue | None = None
-
-    def result(code: int | None, timed_out: bool = False) -> Result:
-        return Result(
-            command=command,
-            exit_code=code,
-            stdout=out.text(),
-            stderr=err.text(),
-            duration=time.monotonic() - began,
-            host=host,
-            timed_out=timed_out,
-        )
 
     async def stop() -> None:
         if dialogue is None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import importlib
-from importlib.metadata import entry_points
 
 from opsforge.connectors.base import Connector
 from opsforge.errors import ConnectError, UsageError
@@ -32,6 +31,8 @@ _BUILTINS = {
 def _entry_points() -> dict[str, str]:
     """Built-ins plus the ``opsforge.connectors`` entry points (scanned once per process:
     the scan reads every installed distribution's metadata)."""
+    from importlib.metadata import entry_points  # slow to import: only for a plugin's name
+
     found = dict(_BUILTINS)
     found.update({ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)})
     return found
@@ -44,7 +45,7 @@ def available_connectors() -> list[str]:
 
 def connector_class(name: str) -> type[Connector]:
     """The connector class registered as ``name``; :class:`UsageError` when unknown."""
-    target = _entry_points().get(name)
+    target = _BUILTINS.get(name) or _entry_points().get(name)
     if target is None:
         raise UsageError(
             f"unknown connector {name!r}; available: {', '.join(available_connectors())}"

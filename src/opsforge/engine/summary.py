@@ -13,7 +13,7 @@ connect state even if a later step also failed.
 
 from __future__ import annotations
 
-import secrets
+import os
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -47,7 +47,7 @@ def worst_status(statuses: Iterable[HostStatus]) -> HostStatus:
 def new_run_id(now: float | None = None) -> str:
     """A sortable, unique run id: ``20261124T031500Z-1a2b3c4d`` (UTC time + 32 random bits)."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() if now is None else now))
-    return f"{stamp}-{secrets.token_hex(4)}"
+    return f"{stamp}-{os.urandom(4).hex()}"
 
 
 def _count(statuses: Iterable[HostStatus]) -> dict[HostStatus, int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import shlex
 import shutil
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 from opsforge.connectors.base import OutputCallback
 from opsforge.connectors.execution import execute
 from opsforge.connectors.local import local_starter
+from opsforge.connectors.spawn import spawn
 from opsforge.types import HostSpec, Result
 
 if TYPE_CHECKING:
@@ -36,6 +38,7 @@ __all__ = [
     "default_shell",
     "docker_available",
     "docker_image_exists",
+    "shell_argv",
     "shell_command",
 ]
 
@@ -74,21 +77,43 @@ def shell_command(shell: str, script: str) -> str:
     return f"{shell} {quoted}"
 
 
+_SHELL_SYNTAX = frozenset("|&;<>()$`\\*?[]~\n")
+
+
+@functools.lru_cache(maxsize=64)
+def _shell_words(shell: str) -> tuple[str, ...] | None:
+    """The words of a shell line, None when it uses shell syntax (pipes, redirections,
+    expansions) and so needs ``/bin/sh -c``."""
+    if any(c in _SHELL_SYNTAX for c in shell.replace("{0}", "")):
+        return None
+    words = tuple(shlex.split(shell))
+    return words if any("{0}" in w for w in words) else (*words, "{0}")
+
+
+def shell_argv(shell: str, script: str) -> list[str]:
+    """The argv that runs ``script`` with ``shell``: the words of the shell line itself
+    (as GitHub's runner splits a custom ``shell:``), or ``/bin/sh -c`` when the line
+    uses shell syntax."""
+    words = _shell_words(shell)
+    if words is None:
+        return ["/bin/sh", "-c", "exec " + shell_command(shell, script)]
+    return [w.replace("{0}", script) for w in words]
+
+
 class ShellExecutor:
-    """Runs steps as local processes (the default)."""
+    """Runs steps as local processes (the default): the shell itself is the one process
+    of the step (no wrapper), in its own process group."""
 
     name = "shell"
 
     async def run_script(self, run: ScriptRun) -> Result:
-        return await execute(
-            local_starter(run.env),
-            "exec " + shell_command(run.shell, str(run.script)),
-            host="local",
+        return await spawn(
+            shell_argv(run.shell, str(run.script)),
+            env=run.env,
             cwd=str(run.cwd),
             timeout=run.time_limit,
             on_stdout=run.on_stdout,
             on_stderr=run.on_stderr,
-            capture=False,
         )
 
 

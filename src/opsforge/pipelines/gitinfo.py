@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
+import os
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["GitInfo", "changed_files", "git_info"]
+__all__ = ["GitInfo", "changed_files", "git_info", "prefetch_git_info", "work_tree_root"]
 
 
 def _git(root: Path, *args: str) -> str | None:
@@ -41,34 +40,119 @@ class GitInfo:
 
 
 _QUERIES = {
-    "commit": ("log", "-1", "--format=%H%x00%P%x00%an <%ae>%x00%cI%x00%B"),
-    "branch": ("symbolic-ref", "--short", "-q", "HEAD"),
-    "tag": ("describe", "--tags", "--exact-match", "HEAD"),
-    "origin_head": ("symbolic-ref", "--short", "-q", "refs/remotes/origin/HEAD"),
-    "heads": ("for-each-ref", "--format=%(refname:short)", "refs/heads/main", "refs/heads/master"),
+    # %D: the refs at HEAD ("HEAD -> main, tag: v1.2, origin/main"): branch and tag at once
+    "commit": ("log", "-1", "--format=%H%x00%P%x00%an <%ae>%x00%cI%x00%D%x00%B"),
+    "refs": (
+        "for-each-ref",
+        "--format=%(refname)%00%(symref)",
+        "refs/heads/main",
+        "refs/heads/master",
+        "refs/remotes/origin/HEAD",
+    ),
     "remote": ("config", "--get", "remote.origin.url"),
 }
 
 
-@functools.cache
+_Procs = dict[str, "subprocess.Popen[str] | None"]
+_STARTED: dict[Path, _Procs] = {}
+_INFO: dict[Path, GitInfo] = {}
+
+
+def prefetch_git_info(root: Path) -> None:
+    """Start the git commands of :func:`git_info` now, so they run while the caller does
+    other work (parsing, imports); :func:`git_info` collects them."""
+    if root not in _INFO and root not in _STARTED:
+        _STARTED[root] = _start_all(root)
+
+
+def _start_all(root: Path) -> _Procs:
+    procs: _Procs = {}
+    for key, args in _QUERIES.items():
+        try:
+            procs[key] = subprocess.Popen(
+                ["git", *args],
+                cwd=root,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+        except OSError:
+            procs[key] = None
+    return procs
+
+
+def _collect(procs: _Procs) -> dict[str, str | None]:
+    """Each query's output (None where git failed)."""
+    answers: dict[str, str | None] = {}
+    for key, proc in procs.items():
+        if proc is None:
+            answers[key] = None
+            continue
+        try:
+            out, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            answers[key] = None
+            continue
+        answers[key] = out.strip() if proc.returncode == 0 else None
+    return answers
+
+
+def _branch_and_tag(decorations: str) -> tuple[str, str]:
+    branch = tag = ""
+    for ref in (r.strip() for r in decorations.split(",")):
+        if ref.startswith("HEAD -> "):
+            branch = ref.removeprefix("HEAD -> ")
+        elif ref.startswith("tag: ") and not tag:
+            tag = ref.removeprefix("tag: ")
+    return branch, tag
+
+
+def _default_branch(refs: str) -> str:
+    """origin/HEAD's branch, else main or master when they exist."""
+    heads = []
+    for line in refs.splitlines():
+        name, _, target = line.partition("\0")
+        if name == "refs/remotes/origin/HEAD" and target:
+            return target.removeprefix("refs/remotes/origin/")
+        if name.startswith("refs/heads/"):
+            heads.append(name.removeprefix("refs/heads/"))
+    return "main" if "main" in heads else (heads[0] if heads else "")
+
+
 def git_info(root: Path) -> GitInfo:
-    """Everything at once: the git commands run concurrently (each is a process)."""
-    with ThreadPoolExecutor(max_workers=len(_QUERIES)) as pool:
-        futures = {key: pool.submit(_git, root, *args) for key, args in _QUERIES.items()}
-        answers = {key: future.result() for key, future in futures.items()}
+    """Everything at once: three git commands, run concurrently (once per root)."""
+    if root not in _INFO:
+        _INFO[root] = _parse(_collect(_STARTED.pop(root) if root in _STARTED else _start_all(root)))
+    return _INFO[root]
+
+
+def work_tree_root(start: Path) -> Path | None:
+    """The git work tree holding ``start``: the nearest directory with a ``.git`` entry
+    (a directory, or the file of a linked worktree or submodule). When ``GIT_DIR`` or
+    ``GIT_WORK_TREE`` is set, git itself is asked."""
+    if "GIT_DIR" in os.environ or "GIT_WORK_TREE" in os.environ:
+        top = _git(start, "rev-parse", "--show-toplevel")
+        return Path(top) if top else None
+    for directory in (start, *start.parents):
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+def _parse(answers: dict[str, str | None]) -> GitInfo:
     commit = answers["commit"]
     if commit is None:
         return GitInfo()
-    sha, parents, author, timestamp, message = (commit.split("\0") + [""] * 5)[:5]
-    branch = answers["branch"] or ""
-    default = (answers["origin_head"] or "").split("/", 1)[-1]
-    if not default:
-        heads = (answers["heads"] or "").split()
-        default = heads[0] if heads else ""
+    sha, parents, author, timestamp, decorations, message = (commit.split("\0") + [""] * 6)[:6]
+    branch, tag = _branch_and_tag(decorations)
+    default = _default_branch(answers["refs"] or "")
     return GitInfo(
         sha=sha,
         branch=branch,
-        tag=answers["tag"] or "",
+        tag=tag,
         message=message.strip(),
         author=author,
         timestamp=timestamp,

@@ -78,7 +78,7 @@ class JobAction:
 
     # -- the gate --------------------------------------------------------------------
 
-    def _gate(self, env: dict[str, str]) -> tuple[bool, str, bool]:
+    def _gate(self) -> tuple[bool, str, bool]:
         """(run?, reason when not, upstream failure?)."""
         job = self.job
         records = {d: self.state.results[d] for d in self.planned.deps if d in self.state.results}
@@ -90,7 +90,7 @@ class JobAction:
             return False, f"fail-fast: another cell of {job.matrix_of} failed", upstream
         condition = job.condition
         if condition is not None and condition.check is not None:
-            view = LiveView(job, env=env, needs=records, steps={}, workdir=self.state.root)
+            view = LiveView(job, env=self._env(), needs=records, steps={}, workdir=self.state.root)
             if not condition.check(view):
                 return False, condition.reason or "condition is false", upstream
             return True, "", upstream
@@ -110,9 +110,8 @@ class JobAction:
         job, state = self.job, self.state
         record = JobRecord(job.name, JobStatus.SKIPPED, stage=job.stage)
         state.results[job.name] = record
-        env = self._env()
         try:
-            run, why, upstream = self._gate(env)
+            run, why, upstream = self._gate()
         except PipelineError as exc:  # a runtime condition that cannot be evaluated
             return self._condition_failed(record, exc)
         if not run:
@@ -126,9 +125,9 @@ class JobAction:
         try:
             if job.resource_group:
                 async with state.resource_group(job.resource_group, log.note):
-                    await self._run(ctx, record, env, log)
+                    await self._run(ctx, record, log)
             else:
-                await self._run(ctx, record, env, log)
+                await self._run(ctx, record, log)
         except asyncio.CancelledError:
             record.status = JobStatus.CANCELED
             record.message = "interrupted"
@@ -218,9 +217,7 @@ class JobAction:
             env[f"OPSFORGE_CACHE_DIR_{name.upper().replace('-', '_')}"] = str(directory)
         return env
 
-    async def _run(
-        self, ctx: StepContext, record: JobRecord, env: dict[str, str], log: JobLog
-    ) -> None:
+    async def _run(self, ctx: StepContext, record: JobRecord, log: JobLog) -> None:
         job, state = self.job, self.state
         if job.trigger is not None:
             await self._trigger(record, log)

@@ -17,6 +17,8 @@ _DOTENV_LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 
 def expand(text: str, env: Mapping[str, str], *, keep_unknown: bool = False) -> str:
     """``$VAR``/``${VAR}`` replaced from ``env`` (unknown: empty, or kept); ``$$`` → ``$``."""
+    if "$" not in text:  # most values: nothing to expand
+        return text
 
     def sub(match: re.Match[str]) -> str:
         if match.group(0) == "$$":

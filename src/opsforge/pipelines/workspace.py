@@ -72,7 +72,9 @@ class Workspace:
         self.run_dir = run_dir
         self.in_place = in_place
         self._snapshot: Path | None = None
+        self._dirs: list[str] = []
         self._files: list[str] = []
+        self._links: list[tuple[str, str]] = []
         self._lock = threading.Lock()
 
     def _ensure_snapshot(self) -> Path:
@@ -80,19 +82,26 @@ class Workspace:
             if self._snapshot is not None:
                 return self._snapshot
             snapshot = self.run_dir / "snapshot"
-            files = project_files(self.root)
-            made: set[Path] = set()
-            for rel in files:
-                dest = snapshot / rel
-                if dest.parent not in made:
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    made.add(dest.parent)
-                src = self.root / rel
+            dirs: dict[str, None] = {}
+            links: list[tuple[str, str]] = []
+            files: list[str] = []
+            for rel in project_files(self.root):
+                parent = os.path.dirname(rel)
+                if parent not in dirs:
+                    (snapshot / parent).mkdir(parents=True, exist_ok=True)
+                    dirs[parent] = None
+                src, dest = self.root / rel, snapshot / rel
                 if src.is_symlink():
-                    os.symlink(os.readlink(src), dest)
+                    target = os.readlink(src)
+                    os.symlink(target, dest)
+                    links.append((rel, target))
                 elif src.is_file():
                     shutil.copy2(src, dest)
+                    files.append(rel)
+            # what every job's tree is made of, decided once: no stat per file per job
+            self._dirs = sorted(d for d in dirs if d)
             self._files = files
+            self._links = links
             self._snapshot = snapshot
             return snapshot
 
@@ -101,22 +110,18 @@ class Workspace:
         if self.in_place:
             return self.root
         try:
-            snapshot = self._ensure_snapshot()
+            snapshot = str(self._ensure_snapshot())
             workdir = self.run_dir / "work" / safe_name(job_name)
             if workdir.exists():
                 shutil.rmtree(workdir)
-            made: set[Path] = set()
+            workdir.mkdir(parents=True)
+            base = str(workdir)
+            for rel in self._dirs:  # parents sort before their children
+                os.makedirs(os.path.join(base, rel), exist_ok=True)
             for rel in self._files:
-                src = snapshot / rel
-                dest = workdir / rel
-                if dest.parent not in made:
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    made.add(dest.parent)
-                if src.is_symlink():
-                    os.symlink(os.readlink(src), dest)
-                elif src.exists():
-                    os.link(src, dest)
-            workdir.mkdir(parents=True, exist_ok=True)
+                os.link(os.path.join(snapshot, rel), os.path.join(base, rel))
+            for rel, target in self._links:
+                os.symlink(target, os.path.join(base, rel))
             return workdir
         except OSError as exc:
             raise StateError(f"cannot build the workdir of job {job_name!r}: {exc}") from None

@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 from opsforge.errors import StateError
 
 __all__ = ["ENV_VAR", "ensure_private_dir", "state_dir"]
@@ -44,5 +42,7 @@ def state_dir(*, create: bool = True) -> Path:
     if raw:
         path = Path(raw).expanduser()
     else:
+        import platformdirs  # only when not given (its import is most of this module's)
+
         path = Path(platformdirs.user_state_dir("opsforge", appauthor=False))
     return ensure_private_dir(path) if create else path

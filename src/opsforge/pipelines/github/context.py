@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from opsforge.pipelines.github.expr_values import to_string
+from opsforge.pipelines.gitinfo import git_info
 
 __all__ = ["GitState", "HostRunner", "git_state", "runs_on_mismatch"]
 
@@ -60,7 +61,8 @@ class GitState:
 
 def git_state(root: Path, ref: str | None) -> GitState:
     """Read sha, ref (``ref`` given wins: a branch, ``refs/...`` or a tag) and repository."""
-    sha = _git(root, "rev-parse", "HEAD") or "0" * 40
+    info = git_info(root)
+    sha = info.sha or "0" * 40
     if ref:
         full = ref if ref.startswith("refs/") else f"refs/heads/{ref}"
         if not ref.startswith("refs/") and _git(
@@ -68,10 +70,8 @@ def git_state(root: Path, ref: str | None) -> GitState:
         ):
             full = f"refs/tags/{ref}"
     else:
-        branch = _git(root, "symbolic-ref", "-q", "--short", "HEAD")
-        full = f"refs/heads/{branch}" if branch else "refs/heads/main"
-    url = _git(root, "remote", "get-url", "origin")
-    match = re.search(r"[:/]([^/:]+/[^/]+?)(?:\.git)?/?$", url)
+        full = f"refs/heads/{info.branch}" if info.branch else "refs/heads/main"
+    match = re.search(r"[:/]([^/:]+/[^/]+?)(?:\.git)?/?$", info.remote_url)
     repository = match.group(1) if match else f"local/{root.resolve().name}"
     return GitState(sha, full, repository)
 

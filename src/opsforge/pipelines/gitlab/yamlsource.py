@@ -59,7 +59,11 @@ def loc(value: Any, key: str | None = None) -> SourceLocation | None:
     return None
 
 
-class _Loader(yaml.SafeLoader):
+#: libyaml's parser when PyYAML has it (several times faster), else the pure-Python one
+_BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BASE):  # type: ignore[valid-type,misc]
     filename = ""
 
 

@@ -4,11 +4,14 @@ typed secrets and built-in steps) and ``opsforge_pipeline.py`` (decorated functi
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from opsforge.pipelines.formats import Frontend, LoadOptions
 from opsforge.pipelines.model import Pipeline
-from opsforge.pipelines.native.pyapi import JobSpec, job, load_python_pipeline
 from opsforge.pipelines.native.yamlfile import NativeLoader
+
+if TYPE_CHECKING:
+    from opsforge.pipelines.native.pyapi import JobSpec, job
 
 __all__ = ["FRONTEND", "JobSpec", "detect", "job", "load_native"]
 
@@ -19,8 +22,19 @@ def detect(path: Path) -> bool:
     return path.name in NAMES or path.name.endswith((".opsforge.yml", ".opsforge.yaml"))
 
 
+def __getattr__(name: str) -> Any:
+    """The Python API loads on first use (detecting a YAML file does not need it)."""
+    if name in ("JobSpec", "job"):
+        from opsforge.pipelines.native import pyapi
+
+        return getattr(pyapi, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def load_native(path: Path, options: LoadOptions) -> Pipeline:
     if path.suffix == ".py":
+        from opsforge.pipelines.native.pyapi import load_python_pipeline
+
         return load_python_pipeline(path, options)
     return NativeLoader(path, options).load()
 
