@@ -93,13 +93,17 @@ def _failed_step(step: Step, message: str, continue_on_error: bool) -> Step:
     )
 
 
-def _guarded(step: Step, coe: Callable[[RuntimeView], bool], mask: Masker) -> Step:
+def _guarded(
+    step: Step, coe: Callable[[RuntimeView], bool], mask: Masker, apply_coe: bool = False
+) -> Step:
     """``step`` with an evaluation error of its ``if:`` or its ``prepare`` turned into a
     failing step (``coe``: its ``continue-on-error`` now, False when that fails too). The
     error may quote a value (``invalid JSON '...'``): secrets in it are masked, as the
-    message also shows in the recap and the events, not only in the job's log."""
+    message also shows in the recap and the events, not only in the job's log.
+    ``apply_coe``: the prepared step also gets ``coe`` (a ``uses:`` step; a ``run:`` step
+    computes its own with its env)."""
     condition, prepare = step.condition, step.prepare
-    if prepare is None and (condition is None or condition.check is None):
+    if prepare is None and (condition is None or condition.check is None) and not apply_coe:
         return step
 
     def guarded(view: RuntimeView) -> Step | None:
@@ -110,7 +114,10 @@ def _guarded(step: Step, coe: Callable[[RuntimeView], bool], mask: Masker) -> St
             done = step if prepare is None else prepare(view)
         except ExpressionError as exc:
             return _failed_step(step, mask.mask(str(exc)), coe(view))
-        return None if done is None else replace(done, condition=None, prepare=None)
+        if done is None:
+            return None
+        go_on = done.continue_on_error or (apply_coe and coe(view))
+        return replace(done, condition=None, prepare=None, continue_on_error=go_on)
 
     return replace(step, prepare=guarded)
 
@@ -229,7 +236,10 @@ class StepBuilder:
                 return False
 
         mask = Masker(self.ctx.secrets.values())
-        return [_guarded(s, coe, mask) for s in steps]
+        # an action with a local equivalent is one step: its continue-on-error is the step's
+        # (a composite's inner steps keep their own)
+        apply_coe = coe_t is not None and not to_string(raw.get("uses", "./")).startswith("./")
+        return [_guarded(s, coe, mask, apply_coe) for s in steps]
 
     def templates(self, raw: LineMap, key: str) -> dict[str, Template]:
         value = raw.get(key) or {}
