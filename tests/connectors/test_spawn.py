@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from opsforge.connectors.spawn import kill_group, prefer_pidfd_child_watcher, spawn
+from opsforge.connectors.spawn import kill_group, spawn
 from opsforge.errors import CommandTimeout
 from opsforge.pipelines.executors import shell_argv
 from opsforge.testing import wait_gone
@@ -102,12 +102,6 @@ def test_kill_group_escalates_to_kill_when_term_is_ignored(tmp_path: Path) -> No
     assert arun(main()) < 3
     with pytest.raises(ValueError, match="refusing"):
         arun(kill_group(1))
-
-
-def test_pidfd_watcher_runs_children() -> None:
-    prefer_pidfd_child_watcher()
-    result = arun(spawn(["sh", "-c", "echo ok"], env=ENV, cwd="/", capture=True))
-    assert result.stdout == "ok\n"
 
 
 @pytest.mark.parametrize(

@@ -135,9 +135,9 @@ def test_missing_file_argument(tmp_path: Path) -> None:
 
 
 def test_unsupported_keywords_warn_and_strict_makes_them_errors(project: ProjectFactory) -> None:
-    root = project("a:\n  script: x\n  services: [postgres:16]\n")
+    root = project("a:\n  script: x\n  id_tokens: {T: {aud: x}}\n")
     pipeline = load(root)
-    assert pipeline.warnings[0][0] == "job a: services is not supported locally (ignored)"
+    assert pipeline.warnings[0][0] == "job a: id_tokens is not supported locally (ignored)"
     assert str(pipeline.warnings[0][1]) == ".gitlab-ci.yml:3"
-    with pytest.raises(PipelineError, match=r":3: job a: services is not supported.*--strict"):
+    with pytest.raises(PipelineError, match=r":3: job a: id_tokens is not supported.*--strict"):
         load(root, strict=True)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["PIPE_WIDTH", "err_console", "escape", "out_console"]
+__all__ = ["PIPE_WIDTH", "err_console", "escape", "out_console", "real_console"]
 
 #: Wide enough that tables written to a pipe or a log file are not cut at 80 columns.
 PIPE_WIDTH = 200
@@ -47,6 +47,19 @@ class _LazyConsole:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._make(), name)
+
+    # special methods bypass __getattr__; rich uses its console as a context manager
+    def __enter__(self) -> Console:
+        return self._make().__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self._make().__exit__(*exc)
+
+
+def real_console(console: Console) -> Console:
+    """The rich ``Console`` itself behind one of the lazy consoles (made now), for code
+    that hands it to rich (``Live``) or compares it by identity."""
+    return console._make() if isinstance(console, _LazyConsole) else console
 
 
 #: Progress, recaps, warnings and errors: for people.

@@ -145,9 +145,6 @@ def _leave(code: object) -> NoReturn:
 
 def _main(argv: Sequence[str] | None) -> None:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
-    from opsforge.connectors.spawn import prefer_pidfd_child_watcher
-
-    prefer_pidfd_child_watcher()
     try:
         code = cli.main(args=argv, prog_name="opsforge", standalone_mode=False)
     except click.exceptions.Abort:

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from opsforge.cli.console import err_console, escape
+from opsforge.cli.console import err_console, escape, out_console, real_console
 from opsforge.cli.entry import gc_paused
 from opsforge.cli.interrupts import SignalInterrupts
 from opsforge.cli.main import LazyGroup
@@ -243,19 +243,6 @@ async def _run(
         hook.remove()
 
 
-def _panes(ui: str) -> bool:
-    """``--ui panes`` on a terminal that can redraw; elsewhere a note and the lines view."""
-    if ui != "panes":
-        return False
-    if not sys.stdout.isatty():
-        err_console.print("note: --ui panes needs a terminal on stdout; showing lines")
-        return False
-    if os.environ.get("TERM", "").lower() in ("dumb", "unknown"):
-        err_console.print("note: --ui panes cannot redraw a TERM=dumb terminal; showing lines")
-        return False
-    return True
-
-
 def _write_junit(
     run: PipelineRun, masker: Masker, junit: Path | None, junit_reports: Path | None
 ) -> None:
@@ -271,6 +258,19 @@ def _write_junit(
             err_console.print(
                 f"[yellow]warning:[/yellow] junit report not merged: {escape(problem)}"
             )
+
+
+def _panes(ui: str) -> bool:
+    """``--ui panes`` on a terminal that can redraw; elsewhere a note and the lines view."""
+    if ui != "panes":
+        return False
+    if not sys.stdout.isatty():
+        err_console.print("note: --ui panes needs a terminal on stdout; showing lines")
+        return False
+    if os.environ.get("TERM", "").lower() in ("dumb", "unknown"):
+        err_console.print("note: --ui panes cannot redraw a TERM=dumb terminal; showing lines")
+        return False
+    return True
 
 
 @pipeline_group.command("run", epilog=EXIT_HELP)
@@ -376,7 +376,7 @@ def run_command(
     elif _panes(ui):
         from opsforge.cli.render_panes import PaneRenderer  # rich.live: only for panes
 
-        view = panes = PaneRenderer([p.name for p in plan.running])
+        view = panes = PaneRenderer([p.name for p in plan.running], real_console(out_console))
         subscribers.append(panes)
     else:
         subscribers.append(JobLogRenderer([p.name for p in plan.running]))

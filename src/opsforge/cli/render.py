@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from opsforge.cli.console import err_console
+from opsforge.cli.console import err_console, real_console
 from opsforge.engine import (
     Event,
     HostOutcome,
@@ -84,7 +84,7 @@ class TextRenderer:
             MofNCompleteColumn(),
             TextColumn("hosts"),
             TimeElapsedColumn(),
-            console=err_console,
+            console=real_console(err_console),
             transient=True,
         )
         self.task_id = self.progress.add_task("hosts", total=len(self.hosts))

@@ -85,9 +85,8 @@ class PaneRenderer:
     """An event subscriber drawing the pane view; use as a context manager around the run
     (leaving it stops the view and restores the cursor, Ctrl-C included)."""
 
-    def __init__(self, jobs: Sequence[str], console: Console | None = None) -> None:
-        # its own console on stdout (Live needs a real one; cli.console's are lazy proxies)
-        self.console = console if console is not None else Console(highlight=False)
+    def __init__(self, jobs: Sequence[str], console: Console) -> None:
+        self.console = console
         self.total = len(jobs)
         self.styles = {job: PALETTE[i % len(PALETTE)] for i, job in enumerate(jobs)}
         self.running: dict[str, _Running] = {}
@@ -98,7 +97,7 @@ class PaneRenderer:
         self.lock = threading.Lock()
         self.live = Live(
             self,
-            console=self.console,
+            console=console,
             refresh_per_second=8,
             redirect_stdout=True,
             redirect_stderr=sys.stderr.isatty(),  # notes above the view, not in it

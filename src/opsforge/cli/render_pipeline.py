@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opsforge.cli.console import err_console, escape, out_console
 from opsforge.engine import Event, StepFinished, StepOutput, StepRetrying, StepStarted
@@ -13,6 +13,9 @@ from opsforge.pipelines.planner import PipelinePlan
 from opsforge.pipelines.records import JobRecord, JobStatus
 from opsforge.pipelines.run import PipelineRun
 from opsforge.types import HostStatus
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 __all__ = [
     "JOB_STYLE",
@@ -72,14 +75,17 @@ class JobLogRenderer:
         else:
             sys.stderr.write("".join(text for text, _ in parts) + "\n")
 
+    def _prefix(self, job: str) -> Text:
+        from rich.text import Text  # on a terminal only
+
+        return Text(f"[{job}]".ljust(self.width + 2) + " ", style=self.styles.get(job, ""))
+
     def _codes(self, job: str, stream: str) -> tuple[str, str]:
         """What goes before and after a line's text: the ``[job]`` prefix and the line's
         style, as rich renders them on stdout's console (no codes without colors)."""
         codes = self.codes.get((job, stream))
         if codes is None:
-            from rich.text import Text  # a terminal only
-
-            line = Text(f"[{job}]".ljust(self.width + 2) + " ", style=self.styles.get(job, ""))
+            line = self._prefix(job)
             line.append("X", style={"stderr": "red", "opsforge": "dim"}.get(stream, ""))
             with out_console.capture() as capture:
                 out_console.print(line, end="", markup=False, highlight=False)

@@ -18,9 +18,7 @@ import asyncio
 import contextlib
 import os
 import signal
-import sys
 import time
-import warnings
 from collections.abc import Mapping, Sequence
 
 from opsforge.connectors.base import OutputCallback
@@ -28,7 +26,7 @@ from opsforge.connectors.execution import Outputs, OutputSink
 from opsforge.errors import CommandTimeout
 from opsforge.types import Result
 
-__all__ = ["KILL_GRACE", "kill_group", "prefer_pidfd_child_watcher", "spawn"]
+__all__ = ["KILL_GRACE", "kill_group", "spawn"]
 
 KILL_GRACE = 2.0  # seconds between TERM and KILL
 _POLL = 0.05
@@ -149,17 +147,3 @@ async def _stop(pid: int, done: asyncio.Future[None]) -> None:
     await kill_group(pid)
     with contextlib.suppress(TimeoutError, asyncio.CancelledError):
         await asyncio.wait_for(asyncio.shield(done), KILL_GRACE)
-
-
-def prefer_pidfd_child_watcher() -> None:
-    """On Python 3.11, wait for children through pidfds instead of one thread per child
-    (3.12+ does so by default). Called once by the CLI before its event loop starts."""
-    if sys.version_info >= (3, 12) or not hasattr(os, "pidfd_open"):
-        return
-    try:
-        os.close(os.pidfd_open(os.getpid()))
-    except OSError:  # kernel < 5.3 or seccomp: keep the threaded watcher
-        return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        asyncio.set_child_watcher(asyncio.PidfdChildWatcher())

@@ -19,7 +19,9 @@ from opsforge.pipelines.variables import expand
 from opsforge.pipelines.workspace import safe_name
 
 __all__ = [
+    "cache_dir_variable",
     "cache_key",
+    "cache_saves",
     "fingerprint",
     "is_up_to_date",
     "record_up_to_date",
@@ -63,13 +65,24 @@ def restore_cache(cache: Cache, key: str, cache_dir: Path, workdir: Path) -> str
     return None
 
 
+def cache_dir_variable(name: str) -> str:
+    """The variable naming a job's ``cache_dirs`` entry: ``OPSFORGE_CACHE_DIR_<NAME>``."""
+    return f"OPSFORGE_CACHE_DIR_{name.upper().replace('-', '_')}"
+
+
+def cache_saves(cache: Cache, *, success: bool) -> bool:
+    """Whether the cache is saved after a job that ended so (``policy`` and ``when``)."""
+    if cache.policy is CachePolicy.PULL:
+        return False
+    return not (
+        (cache.when is ArtifactWhen.ON_SUCCESS and not success)
+        or (cache.when is ArtifactWhen.ON_FAILURE and success)
+    )
+
+
 def save_cache(cache: Cache, key: str, cache_dir: Path, workdir: Path, *, success: bool) -> int:
     """Save the cache's paths from ``workdir`` under ``key``; -1 when policy/when say no."""
-    if cache.policy is CachePolicy.PULL:
-        return -1
-    if (cache.when is ArtifactWhen.ON_SUCCESS and not success) or (
-        cache.when is ArtifactWhen.ON_FAILURE and success
-    ):
+    if not cache_saves(cache, success=success):
         return -1
     rels = match_files(workdir, cache.paths)
     cache_dir.mkdir(parents=True, exist_ok=True)

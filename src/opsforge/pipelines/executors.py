@@ -9,13 +9,13 @@ timeout or Ctrl-C kills the whole group. Docker additionally removes the contain
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
+import json
 import os
 import shlex
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -27,17 +27,27 @@ from opsforge.connectors.spawn import spawn
 from opsforge.types import HostSpec, Result
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from opsforge.connectors.base import Connector
     from opsforge.connectors.pool import ConnectionPool
 
 __all__ = [
+    "DOCKER_CLI_KEYS",
     "DockerExecutor",
+    "DockerImage",
+    "DockerState",
     "SSHExecutor",
     "ScriptExecutor",
     "ScriptRun",
     "ShellExecutor",
     "default_shell",
     "docker_available",
-    "docker_image_exists",
+    "docker_cli",
+    "docker_cli_env",
+    "env_options",
+    "inspect_image",
+    "remove_containers",
     "shell_argv",
     "shell_command",
 ]
@@ -117,7 +127,34 @@ class ShellExecutor:
         )
 
 
-def _docker(*args: str, timeout: float = 10.0) -> subprocess.CompletedProcess[bytes] | None:
+#: environment variables that choose the daemon the docker CLI talks to: always the
+#: run's own, never a job's (a GitLab docker-in-docker job sets ``DOCKER_HOST`` for
+#: its own docker client, not for the runner)
+DOCKER_CLI_KEYS = (
+    "DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY",
+)  # fmt: skip
+
+
+def docker_cli_env(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` for a docker CLI process, with the daemon settings of opsforge's own environment."""
+    out = {k: v for k, v in env.items() if k not in DOCKER_CLI_KEYS}
+    out.update({k: os.environ[k] for k in DOCKER_CLI_KEYS if k in os.environ})
+    return out
+
+
+def env_options(env: Mapping[str, str]) -> list[str]:
+    """``-e NAME`` per variable: the container takes the value from the docker CLI's
+    environment (see :func:`docker_cli_env`), so values stay off the command line. The
+    daemon settings (:data:`DOCKER_CLI_KEYS`) are the CLI's own there, so a job's
+    ``DOCKER_HOST`` reaches its container as ``-e NAME=value``."""
+    args: list[str] = []
+    for key, value in env.items():
+        args += ["-e", f"{key}={value}" if key in DOCKER_CLI_KEYS else key]
+    return args
+
+
+def docker_cli(*args: str, timeout: float = 10.0) -> subprocess.CompletedProcess[bytes] | None:
+    """``docker ARGS`` (captured), or None when the CLI is missing or does not answer."""
     if shutil.which("docker") is None:
         return None
     try:
@@ -130,37 +167,103 @@ def docker_available() -> str | None:
     """None when dockerd answers; else why not (one line)."""
     if shutil.which("docker") is None:
         return "the docker CLI is not installed"
-    proc = _docker("version", "--format", "{{.Server.Version}}", timeout=5.0)
+    proc = docker_cli("version", "--format", "{{.Server.Version}}", timeout=5.0)
     if proc is None or proc.returncode != 0:
         detail = proc.stderr.decode(errors="replace").strip().splitlines() if proc else []
         return f"dockerd is not reachable ({detail[-1] if detail else 'no answer'})"
     return None
 
 
-def docker_image_exists(image: str) -> bool:
-    proc = _docker("image", "inspect", "--format", "{{.Id}}", image)
-    return proc is not None and proc.returncode == 0
+@dataclass(frozen=True, slots=True)
+class DockerImage:
+    """A local image: its id and the TCP ports it EXPOSEs (what service readiness waits for)."""
+
+    name: str
+    id: str
+    exposed_tcp: tuple[int, ...] = ()
+
+
+def inspect_image(name: str) -> DockerImage | None:
+    """The local image ``name`` (one ``docker image inspect``), None when it is not there."""
+    proc = docker_cli("image", "inspect", "--format", "{{.Id}} {{json .Config}}", name)
+    if proc is None or proc.returncode != 0:
+        return None
+    image_id, _, config_json = proc.stdout.decode(errors="replace").strip().partition(" ")
+    try:
+        ports = (json.loads(config_json) or {}).get("ExposedPorts") or {}
+    except (ValueError, AttributeError):
+        ports = {}
+    tcp = sorted(
+        int(port)
+        for port, _, proto in (str(key).partition("/") for key in ports)
+        if port.isdigit() and proto in ("tcp", "")
+    )
+    return DockerImage(name, image_id, tuple(tcp))
+
+
+class DockerState:
+    """What one run asks dockerd once and shares between its jobs (kept on the run state):
+    whether dockerd answers (one ``docker version``) and each distinct image (one
+    ``docker image inspect``; a missing image is remembered too)."""
+
+    def __init__(self) -> None:
+        self._problem: str | None = None
+        self._checked = False
+        self.images: dict[str, DockerImage | None] = {}
+
+    def problem(self) -> str | None:
+        """None when dockerd answers, else why not (asked once per run)."""
+        if not self._checked:
+            self._problem = docker_available()
+            self._checked = True
+        return self._problem
+
+    def image(self, name: str) -> DockerImage | None:
+        if name not in self.images:
+            self.images[name] = inspect_image(name)
+        return self.images[name]
+
+
+def remove_containers(names_or_ids: Sequence[str]) -> list[str]:
+    """``docker rm -f -v`` each (anonymous volumes too); returns those removed."""
+    if not names_or_ids:
+        return []
+    proc = docker_cli("rm", "-f", "-v", *names_or_ids, timeout=60.0)
+    if proc is None:
+        return []
+    return proc.stdout.decode(errors="replace").split()
 
 
 class DockerExecutor:
     """Runs each step in a fresh ``docker run --rm`` of the job's image, with the
-    workdir and the script directory bind-mounted at the same paths."""
+    workdir and the script directory bind-mounted at the same paths. ``network``: the
+    job's services network (or ``container:<id>``); None = the host's network."""
 
     name = "docker"
 
-    def __init__(self, image: str, container_prefix: str) -> None:
+    def __init__(
+        self,
+        image: str,
+        container_prefix: str,
+        *,
+        network: str | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> None:
         self.image = image
         self.prefix = container_prefix
+        self.network = network
+        self.labels = dict(labels or {})
         self._count = 0
 
     async def run_script(self, run: ScriptRun) -> Result:
         self._count += 1
         name = f"{self.prefix}-{self._count}"
         cwd, parent = run.cwd, run.script.parent
-        args = ["docker", "run", "--rm", "--name", name, "--network", "host"]
+        args = ["docker", "run", "--rm", "--name", name, "--network", self.network or "host"]
+        for key, value in self.labels.items():
+            args += ["--label", f"{key}={value}"]
         args += ["-v", f"{cwd}:{cwd}", "-v", f"{parent}:{parent}:ro", "-w", str(cwd)]
-        for key in run.job_env:
-            args += ["-e", key]  # the value comes from the docker CLI's own environment
+        args += env_options(run.job_env)
         shell = run.shell
         if shell.startswith("bash"):
             shell = "sh -e {0}"  # images built FROM scratch/busybox have no bash
@@ -170,7 +273,7 @@ class DockerExecutor:
             self.image,
             *shlex.split(shell_command(shell, str(run.script))),
         ]
-        process_env = {**run.env, **run.job_env}
+        process_env = docker_cli_env({**run.env, **run.job_env})
         try:
             return await execute(
                 local_starter(process_env),
@@ -182,45 +285,74 @@ class DockerExecutor:
                 capture=False,
             )
         except BaseException:  # timeout, Ctrl-C: the CLI is killed, the container is not
-            await asyncio.shield(asyncio.to_thread(self._remove, name, dict(process_env)))
+            await asyncio.shield(asyncio.to_thread(remove_containers, [name]))
             raise
-
-    @staticmethod
-    def _remove(name: str, env: dict[str, str]) -> None:
-        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-            subprocess.run(
-                ["docker", "rm", "-f", name],
-                capture_output=True,
-                timeout=30,
-                check=False,
-                env={**os.environ, **{k: v for k, v in env.items() if k == "DOCKER_HOST"}},
-            )
 
 
 class SSHExecutor:
-    """Runs each step on an inventory host through opsforge's connectors: the script is
-    put into a per-job directory on the host (``/tmp/opsforge-<run>/<job>``) and run
-    there, in ``work/``, with the job's variables. Project files and artifacts are not
-    copied to the host; a job that needs them fetches them itself."""
+    """Runs a job on an inventory host through opsforge's connection pool.
+
+    :meth:`open` ships the job's local workdir to a private directory on the host
+    (:class:`~opsforge.pipelines.remote.RemoteWorkdir`, one round trip); each step is
+    then one command whose stdin is the step's script (stored next to ``work/`` and
+    run there, in the same relative subdirectory as locally, with the job's
+    variables). :meth:`collect` mirrors back what the artifact, report and cache globs
+    select; :meth:`close` removes the directory."""
 
     name = "ssh"
 
-    def __init__(self, spec: HostSpec, pool: ConnectionPool, remote_dir: str) -> None:
+    def __init__(
+        self,
+        spec: HostSpec,
+        pool: ConnectionPool,
+        name: str,
+        workdir: Path,
+        scratch: Path,
+        cache_dirs: Mapping[str, str] | None = None,
+        base_env: Mapping[str, str] | None = None,
+    ) -> None:
+        from opsforge.pipelines.remote import RemoteWorkdir
+
         self.spec = spec
         self.pool = pool
-        self.remote_dir = remote_dir
+        self.workdir = workdir
+        self.base_env = dict(base_env or {})  # this machine's environment: not sent
+        self.cache_dirs = dict(cache_dirs or {})  # variable -> directory name on the host
+        self.remote = RemoteWorkdir(self._connect, spec.name, name, scratch)
+
+    async def _connect(self) -> Connector:
+        return await self.pool.get(self.spec)
+
+    async def open(self) -> int:
+        """Ship the local workdir to the host; the number of bytes sent."""
+        return await self.remote.ship(self.workdir, self.cache_dirs)
+
+    async def collect(self, select: Callable[[Path], set[str]]) -> int:
+        """Mirror the remote work directory back into the local workdir (see
+        :meth:`RemoteWorkdir.mirror`); the number of files fetched."""
+        return await self.remote.mirror(self.workdir, select)
+
+    async def close(self) -> None:
+        await self.remote.remove()
 
     async def run_script(self, run: ScriptRun) -> Result:
-        conn = await self.pool.get(self.spec)
-        work = f"{self.remote_dir}/work"
-        await conn.run(f"mkdir -p {shlex.quote(work)}")
-        remote_script = f"{self.remote_dir}/{run.script.name}"
-        await conn.put(run.script.read_bytes(), remote_script, mode=0o700)
-        shell = run.shell
+        from opsforge.pipelines.remote import remote_env
+
+        conn = await self._connect()
+        work = self.remote.work
+        script = f"{work.rpartition('/')[0]}/{run.script.name}"
+        try:
+            sub = run.cwd.relative_to(self.workdir).as_posix()
+        except ValueError:
+            sub = "."
+        cwd = work if sub == "." else f"{work}/{sub}"
+        store = f"cat > {shlex.quote(script)} && chmod 700 {shlex.quote(script)}"
         return await conn.run(
-            shell_command(shell, remote_script),
-            env=dict(run.job_env),
-            cwd=work,
+            f"{store} && exec {shell_command(run.shell, script)}",
+            env=remote_env(run.env, run.job_env, self.base_env, str(self.workdir), work)
+            | {**self.remote.env, "OPSFORGE_WORKDIR": work},
+            cwd=cwd,
+            stdin=run.script.read_bytes(),
             timeout=run.time_limit,
             on_stdout=run.on_stdout,
             on_stderr=run.on_stderr,

@@ -22,9 +22,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from opsforge.engine import Event, StepContext, StepOutcome, StepOutput, StepRetrying
-from opsforge.errors import CommandTimeout, OpsforgeError
+from opsforge.errors import CommandTimeout, ConnectError, OpsforgeError, TransferError
 from opsforge.pipelines.caching import (
+    cache_dir_variable,
     cache_key,
+    cache_saves,
     fingerprint,
     is_up_to_date,
     record_up_to_date,
@@ -34,11 +36,11 @@ from opsforge.pipelines.caching import (
 from opsforge.pipelines.errors import PipelineError
 from opsforge.pipelines.files import copy_tree, match_files, store_files
 from opsforge.pipelines.joblog import JobLog
-from opsforge.pipelines.model import ArtifactWhen, Job, When
+from opsforge.pipelines.model import Artifacts, ArtifactWhen, Job, When
 from opsforge.pipelines.planner import PlannedJob
 from opsforge.pipelines.records import JobRecord, JobStatus, LiveView
 from opsforge.pipelines.runstate import RunState
-from opsforge.pipelines.stepexec import StepSequence
+from opsforge.pipelines.stepexec import StepSequence, runs_over_ssh
 from opsforge.pipelines.variables import parse_dotenv, resolve_variables
 from opsforge.pipelines.workspace import safe_name
 from opsforge.types import HostStatus
@@ -53,6 +55,14 @@ class _Attempt:
         self.status = status
         self.exit_code = exit_code
         self.message = message
+
+
+def _artifacts_wanted(art: Artifacts, success: bool) -> bool:
+    return (
+        art.when is ArtifactWhen.ALWAYS
+        or (art.when is ArtifactWhen.ON_SUCCESS and success)
+        or (art.when is ArtifactWhen.ON_FAILURE and not success)
+    )
 
 
 def _retry_wanted(job: Job, attempt: _Attempt) -> bool:
@@ -214,7 +224,7 @@ class JobAction:
         for name in job.cache_dirs:
             directory = state.cache_dir / "dirs" / safe_name(name)
             directory.mkdir(parents=True, exist_ok=True)
-            env[f"OPSFORGE_CACHE_DIR_{name.upper().replace('-', '_')}"] = str(directory)
+            env[cache_dir_variable(name)] = str(directory)
         return env
 
     async def _run(self, ctx: StepContext, record: JobRecord, log: JobLog) -> None:
@@ -265,19 +275,20 @@ class JobAction:
             if record.artifacts_dir is not None:  # a cached run hands on the same artifacts
                 await asyncio.to_thread(copy_tree, record.artifacts_dir, kept)
             record_up_to_date(job, state.uptodate_dir, mark)
-        if not state.settings.in_place and not state.settings.keep_workdirs:
+        if workdir != state.root and not state.settings.keep_workdirs:
             await asyncio.to_thread(shutil.rmtree, workdir, True)
 
     async def _attempt(
         self, ctx: StepContext, record: JobRecord, log: JobLog
     ) -> tuple[_Attempt, Path]:
         job, state = self.job, self.state
-        if state.settings.in_place:
+        ssh = runs_over_ssh(job)  # an ssh job always gets its own local (staging) workdir
+        if state.settings.in_place and not ssh:
             workdir = state.root
         else:
-            workdir = await asyncio.to_thread(state.workspace.job_dir, job.name)
+            workdir = await asyncio.to_thread(state.workspace.job_dir, job.name, isolated=True)
         env = self._env(workdir)
-        if not state.settings.in_place and self.planned.artifacts_from:
+        if (ssh or not state.settings.in_place) and self.planned.artifacts_from:
             await asyncio.to_thread(self._fetch_artifacts, workdir, log)
         keys = []
         for cache in job.cache:
@@ -291,29 +302,66 @@ class JobAction:
             log.note(f"error: {exc}")
             return _Attempt(JobStatus.FAILED, None, str(exc)), workdir
         record.executor = steps.executor_name
+        remote = steps.remote
+        try:
+            return await self._steps(steps, record, log, keys), workdir
+        finally:
+            if remote is not None and not state.settings.keep_workdirs:
+                try:
+                    await remote.close()
+                except OpsforgeError as exc:
+                    log.note(f"warning: {exc}")
+
+    async def _steps(
+        self, steps: StepSequence, record: JobRecord, log: JobLog, keys: list[str]
+    ) -> _Attempt:
+        """Steps under the job timeout, after_steps, artifacts, reports and caches out."""
+        job, state, workdir, remote = self.job, self.state, steps.workdir, steps.remote
         attempt = _Attempt(JobStatus.SUCCESS, 0, "")
+        ran = remote is None  # an ssh job runs once its files are on the host
+        try:  # services (docker executor) live from before the steps to after after_steps
+            try:
+                async with asyncio.timeout(job.timeout) as scope:
+                    if remote is not None:
+                        size = await remote.open()
+                        ran = True
+                        log.note(
+                            f"workdir on {remote.spec.name}: {remote.remote.work} ({size} bytes)"
+                        )
+                    failure = await steps.start_services()
+                    if failure is None:
+                        failure = await steps.run((*job.before_steps, *job.steps))
+                if failure is not None:
+                    attempt = _Attempt(JobStatus.FAILED, failure[0], failure[1])
+            except (TimeoutError, CommandTimeout) as exc:
+                if isinstance(exc, TimeoutError) and not scope.expired():
+                    raise
+                message = f"timed out after {job.timeout:g}s" if job.timeout else str(exc)
+                attempt = _Attempt(JobStatus.TIMED_OUT, None, message)
+                log.note(message + "; its process group was killed")
+            except (ConnectError, TransferError) as exc:  # the job's files could not be shipped
+                log.note(f"error: {exc}")
+                attempt = _Attempt(JobStatus.FAILED, None, str(exc))
+            if not ran:
+                return attempt
+            success = attempt.status is JobStatus.SUCCESS
+            if job.after_steps:
+                steps.job_status = "success" if success else "failure"
+                steps.env["CI_JOB_STATUS"] = "success" if success else "failed"
+                await steps.run_after(job.after_steps, state.settings.after_script_timeout)
+        finally:
+            await steps.stop_services()
         try:
-            async with asyncio.timeout(job.timeout) as scope:
-                failure = await steps.run((*job.before_steps, *job.steps))
-            if failure is not None:
-                attempt = _Attempt(JobStatus.FAILED, failure[0], failure[1])
-        except (TimeoutError, CommandTimeout) as exc:
-            if isinstance(exc, TimeoutError) and not scope.expired():
-                raise
-            message = f"timed out after {job.timeout:g}s" if job.timeout else str(exc)
-            attempt = _Attempt(JobStatus.TIMED_OUT, None, message)
-            log.note(message + "; its process group was killed")
-        success = attempt.status is JobStatus.SUCCESS
-        if job.after_steps:
-            steps.job_status = "success" if success else "failure"
-            steps.env["CI_JOB_STATUS"] = "success" if success else "failed"
-            await steps.run_after(job.after_steps, state.settings.after_script_timeout)
-        try:
+            if remote is not None and (job.artifacts is not None or job.cache):
+                count = await remote.collect(lambda tree: self._selected(tree, success))
+                log.note(f"fetched {count} files from {remote.spec.name}")
             if job.artifacts is not None:
                 await asyncio.to_thread(self._collect, workdir, success, record, log)
-        except PipelineError as exc:
+        except (PipelineError, ConnectError, TransferError) as exc:
             log.note(f"error: {exc}")
             attempt = _Attempt(JobStatus.FAILED, None, str(exc))
+            if remote is not None:
+                return attempt  # the local mirror is incomplete: nothing to save from it
         for cache, key in zip(job.cache, keys, strict=True):
             count = await asyncio.to_thread(
                 save_cache, cache, key, state.cache_dir, workdir, success=success
@@ -325,7 +373,7 @@ class JobAction:
         except PipelineError as exc:  # an output expression failing at run time fails the job
             log.note(f"error: {exc}")
             attempt = _Attempt(JobStatus.FAILED, None, self.state.masker.mask(str(exc)))
-        return attempt, workdir
+        return attempt
 
     def _kept_artifacts(self) -> Path:
         return self.state.uptodate_dir / f"{safe_name(self.job.name)}.artifacts"
@@ -362,8 +410,6 @@ class JobAction:
     # -- artifacts -------------------------------------------------------------------
 
     def _fetch_artifacts(self, workdir: Path, log: JobLog) -> None:
-        if self.state.settings.in_place:
-            return
         for name in self.planned.artifacts_from:
             record = self.state.results.get(name)
             if record is not None and record.artifacts_dir is not None:
@@ -374,12 +420,7 @@ class JobAction:
         art = self.job.artifacts
         if art is None:
             return
-        wanted = (
-            art.when is ArtifactWhen.ALWAYS
-            or (art.when is ArtifactWhen.ON_SUCCESS and success)
-            or (art.when is ArtifactWhen.ON_FAILURE and not success)
-        )
-        if wanted and art.paths:
+        if _artifacts_wanted(art, success) and art.paths:
             rels = match_files(workdir, art.paths, art.exclude)
             dest = self.state.job_dir("artifacts", self.job.name)
             if dest.exists():
@@ -401,3 +442,18 @@ class JobAction:
                 record.junit_reports.extend(reports / "junit" / rel for rel in rels)
             if rels:
                 log.note(f"report {kind}: {', '.join(rels)}")
+        if self.state.settings.in_place and runs_over_ssh(self.job) and record.artifacts_dir:
+            copy_tree(record.artifacts_dir, self.state.root)  # as if the job had run here
+
+    def _selected(self, workdir: Path, success: bool) -> set[str]:
+        """What :meth:`_collect` and the cache saves will read from ``workdir``."""
+        art, chosen = self.job.artifacts, set[str]()
+        if art is not None:
+            if _artifacts_wanted(art, success):
+                chosen.update(match_files(workdir, art.paths, art.exclude))
+            for patterns in art.reports.values():
+                chosen.update(match_files(workdir, patterns))
+        for cache in self.job.cache:
+            if cache_saves(cache, success=success):
+                chosen.update(match_files(workdir, cache.paths))
+        return chosen

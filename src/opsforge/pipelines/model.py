@@ -283,11 +283,17 @@ class Image:
 
 @dataclass(frozen=True, slots=True)
 class Service:
+    """A container started beside the job (docker executor; see
+    :mod:`opsforge.pipelines.services`). ``name``: the image. ``alias``: the hostname(s)
+    the job reaches it by (GitLab: space/comma separated; GitHub: the service key).
+    ``options``: extra ``docker run`` options (GitHub ``options:``)."""
+
     name: str
     alias: str | None = None
     command: tuple[str, ...] = ()
     entrypoint: tuple[str, ...] | None = None
     variables: Mapping[str, str] = field(default_factory=dict)
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

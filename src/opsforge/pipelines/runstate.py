@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opsforge.errors import UsageError
+from opsforge.pipelines.executors import DockerState
 from opsforge.pipelines.masking import Masker
 from opsforge.pipelines.planner import PipelinePlan
 from opsforge.pipelines.records import JobRecord
+from opsforge.pipelines.services import SERVICE_WAIT_TIMEOUT
 from opsforge.pipelines.workspace import RUNTIME_DIR, Workspace, safe_name
 from opsforge.types import ConnectOptions, HostSpec
 
@@ -33,7 +35,8 @@ class RunSettings:
     ``<root>/.opsforge/cache`` and ``.../uptodate``. ``executor``: force ``shell`` for
     every job (``docker`` jobs fall back to it anyway when dockerd is unusable).
     ``variables``: ``--var`` values, highest precedence. ``inventory``: where ssh jobs
-    find their hosts."""
+    find their hosts. ``services_timeout``: how long a job's services may take to
+    become ready (GitLab's ``wait_for_services_timeout``)."""
 
     in_place: bool = False
     variables: Mapping[str, str] = field(default_factory=dict)
@@ -45,6 +48,7 @@ class RunSettings:
     inventory: str | None = None
     concurrency: int | None = None
     keep_workdirs: bool = False
+    services_timeout: float = SERVICE_WAIT_TIMEOUT
 
 
 #: run directories kept under ``.opsforge/runs`` (the oldest are removed)
@@ -92,7 +96,7 @@ class RunState:
         self.results: dict[str, JobRecord] = {}
         self.failed_groups: set[str] = set()  # matrix groups with a failed fail-fast cell
         self._locks: dict[str, asyncio.Lock] = {}
-        self.docker_problem: str | bool | None = False  # False = not checked yet
+        self.docker = DockerState()  # dockerd asked once per run, each image inspected once
         self.base_env = dict(os.environ)
         self._inventory: Any = None  # opsforge.inventory.Inventory, loaded on demand
         self._pool: ConnectionPool | None = None

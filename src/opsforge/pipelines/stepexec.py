@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from opsforge.engine import StepContext
 from opsforge.errors import CommandTimeout, OpsforgeError, UsageError
+from opsforge.pipelines.caching import cache_dir_variable
 from opsforge.pipelines.executors import (
     DockerExecutor,
     ScriptExecutor,
@@ -23,12 +24,11 @@ from opsforge.pipelines.executors import (
     ShellExecutor,
     SSHExecutor,
     default_shell,
-    docker_available,
-    docker_image_exists,
 )
 from opsforge.pipelines.joblog import JobLog
-from opsforge.pipelines.model import Step, StepFile
+from opsforge.pipelines.model import Job, Step, StepFile
 from opsforge.pipelines.records import LiveView, StepRecord
+from opsforge.pipelines.services import JobServices, plan_services, resource_name
 from opsforge.pipelines.steps import StepCall, step_handler
 from opsforge.pipelines.variables import expand
 from opsforge.pipelines.workspace import safe_name
@@ -37,7 +37,7 @@ from opsforge.types import Secret
 if TYPE_CHECKING:
     from opsforge.pipelines.jobrun import JobAction
 
-__all__ = ["StepSequence"]
+__all__ = ["StepSequence", "runs_over_ssh"]
 
 _HEREDOC = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)<<(.+)$")
 
@@ -65,6 +65,11 @@ def parse_key_values(text: str) -> dict[str, str]:
     return values
 
 
+def runs_over_ssh(job: Job) -> bool:
+    """The job runs on an inventory host (``executor: ssh``, or ``host:`` alone)."""
+    return job.executor == "ssh" or (bool(job.host) and job.executor is None)
+
+
 class StepSequence:
     """The steps of one attempt of one job."""
 
@@ -90,28 +95,72 @@ class StepSequence:
         self._count = 0
         self._tmp = self.state.job_dir("tmp", self.job.name)
         self._tmp.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.services: JobServices | None = None
         self.executor = self._choose_executor()
         self.executor_name = self.executor.name
 
     def _choose_executor(self) -> ScriptExecutor:
         job, state = self.job, self.state
-        if job.executor == "ssh" or (job.host and job.executor is None):
+        if runs_over_ssh(job):
             if not job.host:
                 raise UsageError(f"job {job.name}: executor ssh needs host: <inventory host>")
-            remote = f"/tmp/opsforge-{state.run_id}/{safe_name(job.name)}"
-            return SSHExecutor(state.host_spec(job.host), state.pool, remote)
+            name = f"opsforge-{state.run_id}-{safe_name(job.name)}"
+            spec = state.host_spec(job.host)
+            dirs = {cache_dir_variable(d): safe_name(d) for d in job.cache_dirs}
+            return SSHExecutor(
+                spec, state.pool, name, self.workdir, self._tmp, dirs, state.base_env
+            )
         if state.settings.executor == "shell" or job.image is None or job.executor == "shell":
+            self._services_not_started("the job runs in the shell executor")
             return ShellExecutor()
-        if state.docker_problem is False:
-            state.docker_problem = docker_available()
-        problem = state.docker_problem
-        if problem is None and not docker_image_exists(job.image.name):
+        problem = state.docker.problem()
+        if problem is None and state.docker.image(job.image.name) is None:
             problem = f"image {job.image.name} is not present locally (opsforge never pulls)"
         if problem:
             self.log.note(f"warning: {problem}; running {job.name} in the shell executor")
+            self._services_not_started("no docker")
             return ShellExecutor()
-        prefix = f"opsforge-{state.run_id}-{abs(hash(job.name)) % 10**8}"
-        return DockerExecutor(job.image.name, prefix)
+        stem = resource_name(state.run_id, job.name)
+        labels = {"opsforge.run": state.run_id, "opsforge.job": job.name}
+        network = None
+        if job.services:
+            style = state.plan.pipeline.format
+            job_env = {k: self.env[k] for k in job.variables if k in self.env}
+            planned = plan_services(
+                job, style=style, job_env=job_env, docker=state.docker, stem=stem
+            )
+            self.services = JobServices(
+                planned, stem=stem, labels=labels, log=self.log,
+                shared_localhost=style == "circleci",
+                wait_timeout=state.settings.services_timeout,
+            )  # fmt: skip
+            network = self.services.step_network
+        return DockerExecutor(job.image.name, stem, network=network, labels=labels)
+
+    def _services_not_started(self, why: str) -> None:
+        if self.job.services:
+            names = ", ".join(s.alias or s.name for s in self.job.services)
+            self.log.note(f"warning: services not started ({why}): {names}")
+
+    async def start_services(self) -> tuple[int | None, str] | None:
+        """Start the job's services (docker executor); the failure, or None."""
+        if self.services is None:
+            return None
+        problem = await self.services.start()
+        if problem is not None:
+            self.log.note(f"error: {problem}")
+            return None, problem
+        return None
+
+    async def stop_services(self) -> None:
+        """Remove the job's services and their network (always called, once)."""
+        if self.services is not None:
+            await self.services.stop()
+
+    @property
+    def remote(self) -> SSHExecutor | None:
+        """The ssh executor when the job runs on a host (its files ship there)."""
+        return self.executor if isinstance(self.executor, SSHExecutor) else None
 
     def _view(self) -> LiveView:
         needs = {d: self.state.results[d] for d in self.action.planned.deps}

@@ -105,9 +105,10 @@ class Workspace:
             self._snapshot = snapshot
             return snapshot
 
-    def job_dir(self, job_name: str) -> Path:
-        """A fresh workdir for ``job_name`` (the project root when in place)."""
-        if self.in_place:
+    def job_dir(self, job_name: str, *, isolated: bool = False) -> Path:
+        """A fresh workdir for ``job_name`` (the project root when in place, unless
+        ``isolated``: an ssh job's local staging dir)."""
+        if self.in_place and not isolated:
             return self.root
         try:
             snapshot = str(self._ensure_snapshot())

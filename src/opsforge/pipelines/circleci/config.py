@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import shlex
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -487,7 +488,8 @@ class _Loader(FileLoader):
         steps.add(_joined(use.pre, spec.get("steps") or [], use.post), scope)
         if not steps.steps:
             raise self.error("a job needs steps:", spec, None, use.name)
-        images = [d.get("image") for d in merged.get("docker") or [] if isinstance(d, Mapping)]
+        docker = [d for d in merged.get("docker") or [] if isinstance(d, Mapping)]
+        images = [d.get("image") for d in docker]
         variables = {k: Variable(v, raw=True) for k, v in self.circle_env(use).items()}
         variables.update({str(k): Variable(_text(v), raw=True) for k, v in env.items()})
         artifacts = None
@@ -506,7 +508,7 @@ class _Loader(FileLoader):
             matrix_of=use.alias if use.alias != use.name else None,
             artifacts=artifacts,
             image=Image(str(images[0])) if images else None,
-            services=tuple(Service(str(i)) for i in images[1:]),
+            services=tuple(_secondary(d) for d in docker[1:]),
             source=where,
         ), steps.persists
 
@@ -528,6 +530,24 @@ class _Loader(FileLoader):
         else:
             env["CIRCLE_BRANCH"] = self.git.ref_name
         return env
+
+
+def _words(value: Any) -> tuple[str, ...]:
+    """A CircleCI ``command``/``entrypoint``: a list, or a string split as a shell would."""
+    if isinstance(value, list):
+        return tuple(_text(v) for v in value)
+    return tuple(shlex.split(_text(value)))
+
+
+def _secondary(spec: Mapping[str, Any]) -> Service:
+    """A secondary ``docker:`` image: a service the job reaches on localhost."""
+    env = spec.get("environment")
+    return Service(
+        _text(spec.get("image")),
+        command=_words(spec.get("command")) if spec.get("command") is not None else (),
+        entrypoint=_words(spec["entrypoint"]) if spec.get("entrypoint") is not None else None,
+        variables={str(k): _text(v) for k, v in env.items()} if isinstance(env, Mapping) else {},
+    )
 
 
 def _text(value: Any) -> str:

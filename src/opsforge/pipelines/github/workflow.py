@@ -10,6 +10,7 @@ runtime hook (see :mod:`.steps` and :mod:`.runtime`).
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -472,11 +473,15 @@ class _Loader(FileLoader):
                 raise self.error(
                     f"services.{alias}.env must be a mapping", raw, "services", ctx.job_id
                 )
+            if not image:  # GitHub skips a service whose image is empty
+                continue
+            options = spec.get("options") if isinstance(spec, Mapping) else None
             out.append(
                 Service(
                     to_string(image),
                     alias=alias,
                     variables={str(k): to_string(v) for k, v in (env or {}).items()},
+                    options=tuple(shlex.split(to_string(options))) if options else (),
                 )
             )
         return tuple(out)

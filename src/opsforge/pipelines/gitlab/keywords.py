@@ -270,11 +270,18 @@ def parse_services(value: Any, where: Where) -> tuple[Service, ...]:
         if isinstance(item, str):
             out.append(Service(item))
         elif isinstance(item, Mapping) and "name" in item:
+            for key in ("command", "entrypoint"):
+                if item.get(key) is not None and not isinstance(item[key], list):
+                    raise where.error(f"services: {key} must be a list of strings")
+            entry = item.get("entrypoint")
+            variables = parse_variables(item.get("variables"), where)
             out.append(
                 Service(
                     str(item["name"]),
-                    alias=item.get("alias"),
-                    command=tuple(item.get("command") or ()),
+                    alias=str(item["alias"]) if item.get("alias") else None,
+                    command=tuple(str(c) for c in item.get("command") or ()),
+                    entrypoint=None if entry is None else tuple(str(e) for e in entry),
+                    variables={k: v.reveal() for k, v in variables.items()},
                 )
             )
         else:

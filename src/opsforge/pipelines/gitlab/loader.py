@@ -235,7 +235,7 @@ class GitLabLoader:
         return Where(definition.path, definition.line_of(key) if key else definition.line, job)
 
     def _check_keys(self, name: str, definition: YMap) -> None:
-        for key in ("services", "secrets", "id_tokens", "release", "pages"):
+        for key in ("secrets", "id_tokens", "release", "pages"):
             if key in definition:
                 where = loc(definition, key)
                 self.warnings.append(
