@@ -248,3 +248,15 @@ def test_panes_with_stderr_to_a_file(project: ProjectFactory, tmp_path: Path) ->
     recap = errors.read_text()  # the recap goes to stderr, and only there
     assert "pipeline passed" in recap
     assert "pipeline passed" not in raw
+
+
+def test_panes_on_a_dumb_terminal_fall_back_to_lines(
+    project: ProjectFactory, tmp_path: Path
+) -> None:
+    root = project("a:\n  script: [echo hello]\n")
+    argv = [sys.executable, "-m", "opsforge", "pipeline", "run", "--in-place", "--ui", "panes"]
+    env = {**_env(tmp_path / "s"), "TERM": "dumb"}
+    code, raw = in_pty(argv, root, env)
+    assert code == 0, raw
+    assert "note: --ui panes cannot redraw a TERM=dumb terminal; showing lines" in raw
+    assert "[a] hello" in _plain(raw)

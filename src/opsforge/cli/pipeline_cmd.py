@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -260,13 +261,16 @@ def _write_junit(
 
 
 def _panes(ui: str) -> bool:
-    """``--ui panes`` on a terminal; elsewhere a note and the lines view."""
+    """``--ui panes`` on a terminal that can redraw; elsewhere a note and the lines view."""
     if ui != "panes":
         return False
-    if sys.stdout.isatty():
-        return True
-    err_console.print("note: --ui panes needs a terminal on stdout; showing lines")
-    return False
+    if not sys.stdout.isatty():
+        err_console.print("note: --ui panes needs a terminal on stdout; showing lines")
+        return False
+    if os.environ.get("TERM", "").lower() in ("dumb", "unknown"):
+        err_console.print("note: --ui panes cannot redraw a TERM=dumb terminal; showing lines")
+        return False
+    return True
 
 
 @pipeline_group.command("run", epilog=EXIT_HELP)

@@ -173,7 +173,7 @@ class JobAction:
         log.close()
         record.log_path = log.path
         record.status = JobStatus.FAILED
-        record.message = str(exc)
+        record.message = self.state.masker.mask(str(exc))  # it may quote a value
         record.allowed_failure = self.job.allow_failure.allows(None)
         return self._finish(record, HostStatus.OK if record.allowed_failure else HostStatus.FAILED)
 
@@ -372,7 +372,7 @@ class JobAction:
             record.outputs = steps.job_outputs()
         except PipelineError as exc:  # an output expression failing at run time fails the job
             log.note(f"error: {exc}")
-            attempt = _Attempt(JobStatus.FAILED, None, str(exc))
+            attempt = _Attempt(JobStatus.FAILED, None, self.state.masker.mask(str(exc)))
         return attempt
 
     def _kept_artifacts(self) -> Path:

@@ -14,7 +14,7 @@ import pytest
 
 from opsforge.pipelines.records import JobStatus
 
-from .conftest import load, log_of, run, write_workflow
+from .conftest import load, log_of, run, secrets, write_workflow
 
 BAD = "fromJSON('{bad')"
 
@@ -175,3 +175,31 @@ def test_a_failing_job_output_fails_the_job(repo: Path) -> None:
     assert "error: .github/workflows/ci.yml:6" in log_of(record)
     assert result.records["second"].status is JobStatus.SKIPPED
     assert result.exit_code == 1
+
+
+SECRET = "hunter2-not-json"
+LEAKY = "fromJSON(secrets.TOKEN)"
+
+
+@pytest.mark.parametrize(
+    ("workflow", "job"),
+    [
+        (_workflow([f"- run: echo ${{{{ {LEAKY} }}}}"]), "build"),
+        (_workflow([f"- if: {LEAKY}", "  run: echo x"]), "build"),
+        (_workflow(["- env:", f"    X: ${{{{ {LEAKY} }}}}", "  run: echo $X"]), "build"),
+        (_two_jobs(first=f"    outputs:\n      v: ${{{{ {LEAKY} }}}}\n"), "first"),
+    ],
+    ids=["run", "step if", "step env", "job outputs"],
+)
+def test_a_secret_quoted_by_a_failing_expression_is_masked(
+    repo: Path, workflow: str, job: str
+) -> None:
+    path = write_workflow(repo, workflow)
+    pipeline = load(repo, path, secrets=secrets(TOKEN=SECRET))
+    result = run(repo, pipeline, secrets={"TOKEN": SECRET})
+    record = result.records[job]
+    assert record.status is JobStatus.FAILED
+    assert "invalid JSON '***'" in record.message
+    assert SECRET not in record.message
+    assert SECRET not in log_of(record)
+    assert "invalid JSON '***'" in log_of(record)

@@ -26,6 +26,7 @@ from opsforge.pipelines.github.expressions import (
 )
 from opsforge.pipelines.github.runtime import JobContext
 from opsforge.pipelines.github.yaml_source import LineMap, line_of, location
+from opsforge.pipelines.masking import Masker
 from opsforge.pipelines.model import Condition, RuntimeView, SourceLocation, Step
 from opsforge.pipelines.steps import StepCall, register_step_type
 from opsforge.types import Secret
@@ -81,22 +82,28 @@ async def _expression_failed(call: StepCall) -> int:
 register_step_type(EXPRESSION_ERROR, _expression_failed)
 
 
-def _failed_step(step: Step, exc: ExpressionError, continue_on_error: bool) -> Step:
-    """``step`` failing with ``exc`` (the message names file:line and the expression)."""
+def _failed_step(step: Step, message: str, continue_on_error: bool) -> Step:
+    """``step`` failing with ``message`` (naming file:line and the expression)."""
     return Step(
         kind=EXPRESSION_ERROR,
-        name=str(exc),
+        name=message,
         id=step.id,
-        params={"error": str(exc)},
+        params={"error": message},
         continue_on_error=continue_on_error,
     )
 
 
-def _guarded(step: Step, coe: Callable[[RuntimeView], bool]) -> Step:
+def _guarded(
+    step: Step, coe: Callable[[RuntimeView], bool], mask: Masker, apply_coe: bool = False
+) -> Step:
     """``step`` with an evaluation error of its ``if:`` or its ``prepare`` turned into a
-    failing step (``coe``: its ``continue-on-error`` now, False when that fails too)."""
+    failing step (``coe``: its ``continue-on-error`` now, False when that fails too). The
+    error may quote a value (``invalid JSON '...'``): secrets in it are masked, as the
+    message also shows in the recap and the events, not only in the job's log.
+    ``apply_coe``: the prepared step also gets ``coe`` (a ``uses:`` step; a ``run:`` step
+    computes its own with its env)."""
     condition, prepare = step.condition, step.prepare
-    if prepare is None and (condition is None or condition.check is None):
+    if prepare is None and (condition is None or condition.check is None) and not apply_coe:
         return step
 
     def guarded(view: RuntimeView) -> Step | None:
@@ -106,8 +113,11 @@ def _guarded(step: Step, coe: Callable[[RuntimeView], bool]) -> Step:
                 return None  # skipped: its ${{ }} is never rendered (as in GitHub)
             done = step if prepare is None else prepare(view)
         except ExpressionError as exc:
-            return _failed_step(step, exc, coe(view))
-        return None if done is None else replace(done, condition=None, prepare=None)
+            return _failed_step(step, mask.mask(str(exc)), coe(view))
+        if done is None:
+            return None
+        go_on = done.continue_on_error or (apply_coe and coe(view))
+        return replace(done, condition=None, prepare=None, continue_on_error=go_on)
 
     return replace(step, prepare=guarded)
 
@@ -225,7 +235,11 @@ class StepBuilder:
             except ExpressionError:
                 return False
 
-        return [_guarded(s, coe) for s in steps]
+        mask = Masker(self.ctx.secrets.values())
+        # an action with a local equivalent is one step: its continue-on-error is the step's
+        # (a composite's inner steps keep their own)
+        apply_coe = coe_t is not None and not to_string(raw.get("uses", "./")).startswith("./")
+        return [_guarded(s, coe, mask, apply_coe) for s in steps]
 
     def templates(self, raw: LineMap, key: str) -> dict[str, Template]:
         value = raw.get(key) or {}
