@@ -96,6 +96,39 @@ def test_bad_file_is_exit_2_with_file_and_line(project: ProjectFactory, tmp_path
     assert "needs form a cycle" in proc.stderr
 
 
+def test_bad_options_are_exit_2_without_a_traceback(
+    project: ProjectFactory, tmp_path: Path
+) -> None:
+    root = project(CI)
+    for args in (
+        ["--services-timeout", "-1"],
+        ["--services-timeout", "soon"],
+        ["--format", "no-such-format"],
+        ["--var", "NOEQUALS"],
+    ):
+        proc = cli(root, "pipeline", "run", *args, state=tmp_path / "s")
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
+    proc = cli(root, "pipeline", "run", "--format", "no-such-format", state=tmp_path / "s")
+    assert "unknown pipeline format 'no-such-format'" in proc.stderr
+    assert "gitlab" in proc.stderr  # the available ones are listed
+
+
+def test_format_chooses_among_several_pipeline_files(
+    project: ProjectFactory, tmp_path: Path
+) -> None:
+    workflow = (
+        "on: push\njobs:\n  gh-only:\n    runs-on: ubuntu-latest\n    steps: [{run: echo hi}]\n"
+    )
+    root = project(CI, files={".github/workflows/ci.yml": workflow})
+    detected = cli(root, "pipeline", "list", state=tmp_path / "s")
+    assert "build" in detected.stdout  # .gitlab-ci.yml comes first in detection order
+    chosen = cli(root, "pipeline", "list", "--format", "github", state=tmp_path / "s")
+    assert chosen.returncode == 0, chosen.stderr
+    assert "gh-only" in chosen.stdout
+    assert "build" not in chosen.stdout
+
+
 def test_list_graph_explain(project: ProjectFactory, tmp_path: Path) -> None:
     root = project(CI + "deploy: {stage: test, script: [x], rules: [{if: $NOPE}]}\n")
     listed = cli(root, "pipeline", "list", "--json", state=tmp_path / "s")

@@ -35,6 +35,7 @@ from opsforge.pipelines.model import Pipeline
 from opsforge.pipelines.planner import PipelinePlan, plan_pipeline
 from opsforge.pipelines.run import PipelineRun, run_pipeline
 from opsforge.pipelines.runstate import RunSettings
+from opsforge.pipelines.services import SERVICE_WAIT_TIMEOUT
 from opsforge.state import RunRecorder, state_dir
 from opsforge.types import Secret
 
@@ -333,6 +334,14 @@ def _panes(ui: str) -> bool:
 )
 @click.option("--keep-workdirs", is_flag=True, help="Keep each job's isolated workdir.")
 @click.option("-i", "--inventory", help="Inventory for jobs that run on a host (executor ssh).")
+@click.option(
+    "--services-timeout",
+    type=click.FloatRange(min=0),
+    default=SERVICE_WAIT_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long a docker job's services may take to become ready (then a warning).",
+)
 def run_command(
     args: tuple[str, ...],
     in_place: bool,
@@ -346,6 +355,7 @@ def run_command(
     keep_workdirs: bool,
     inventory: str | None,
     manual: tuple[str, ...],
+    services_timeout: float,
     **kw: Any,
 ) -> None:
     """Run the pipeline in FILE, or only the named JOBs (and what they need).
@@ -363,6 +373,7 @@ def run_command(
         concurrency=concurrency,
         keep_workdirs=keep_workdirs,
         inventory=inventory,
+        services_timeout=services_timeout,
     )
     if not pipeline.runs:
         err_console.print(f"the pipeline does not run: {escape(pipeline.workflow_reason)}")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,10 +152,13 @@ def _in_order() -> Iterator[Frontend]:
     yield from sorted(others, key=lambda f: (f.order, f.name))
 
 
-def find_pipeline_file(root: Path) -> tuple[Path, Frontend]:
-    """The first pipeline file under ``root`` in detection order; UsageError if none."""
+def find_pipeline_file(
+    root: Path, among: Iterable[Frontend] | None = None
+) -> tuple[Path, Frontend]:
+    """The first pipeline file under ``root`` in detection order (of ``among``, default
+    every front-end); UsageError if none."""
     looked: list[str] = []
-    for fe in _in_order():
+    for fe in among if among is not None else _in_order():
         for pattern in fe.default_paths:
             looked.append(pattern)
             for candidate in sorted(root.glob(pattern)):
@@ -180,11 +183,13 @@ def detect_format(path: Path) -> Frontend:
 def load_pipeline(
     path: Path | None, options: LoadOptions, *, format_name: str | None = None
 ) -> Pipeline:
-    """Find (when ``path`` is None), detect and load a pipeline."""
+    """Find (when ``path`` is None), detect and load a pipeline. ``format_name`` (an
+    unknown one is a :class:`UsageError`) also limits the search to that format's files."""
+    chosen = frontend(format_name) if format_name else None
     if path is None:
-        path, fe = find_pipeline_file(options.root)
+        path, fe = find_pipeline_file(options.root, [chosen] if chosen else None)
     elif not path.exists():
         raise UsageError(f"{path}: no such pipeline file")
     else:
-        fe = frontend(format_name) if format_name else detect_format(path)
+        fe = chosen or detect_format(path)
     return fe.load(path, options)

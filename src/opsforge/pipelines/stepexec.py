@@ -104,6 +104,7 @@ class StepSequence:
         if runs_over_ssh(job):
             if not job.host:
                 raise UsageError(f"job {job.name}: executor ssh needs host: <inventory host>")
+            self._services_not_started(f"the job runs on {job.host} over ssh")
             name = f"opsforge-{state.run_id}-{safe_name(job.name)}"
             spec = state.host_spec(job.host)
             dirs = {cache_dir_variable(d): safe_name(d) for d in job.cache_dirs}
@@ -243,6 +244,7 @@ class StepSequence:
         subdir = step.working_directory or self.job.working_directory
         if subdir:
             cwd = self.workdir / expand(subdir, env)
+        reason = None  # why the step failed when it is not an exit code
         try:
             code = await self._execute(step, index, env, cwd, time_limit)
         except CommandTimeout:
@@ -252,7 +254,7 @@ class StepSequence:
             self.log.note(f"step timed out after {step.timeout:g}s; its process group was killed")
         except OpsforgeError as exc:
             self.log.note(f"error: {exc}")
-            code = 1
+            code, reason = 1, str(exc)
         self._read_files(files)
         outcome = "success" if code == 0 else "failure"
         conclusion = "success" if code == 0 or step.continue_on_error else "failure"
@@ -260,6 +262,8 @@ class StepSequence:
         if code != 0 and step.continue_on_error:
             self.log.note(f"{step.label}: failed (exit {code}), continue-on-error")
             return 0, ""
+        if reason is not None:
+            return code, reason
         where = f" ({step.source})" if step.source else ""
         return code, f"{step.label or 'script'}{where} exited with {code}"
 

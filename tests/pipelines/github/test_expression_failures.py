@@ -57,6 +57,7 @@ def test_a_failing_step_expression_fails_the_job(
     where = f".github/workflows/ci.yml:{line}"
     assert where in record.message
     assert "fromJSON(): invalid JSON '{bad'" in record.message
+    assert "exited with" not in record.message  # the error is the reason, not an exit code
     log = log_of(record)
     assert f"error: {where}: job 'build': fromJSON(): invalid JSON '{{bad'" in log
     assert BAD in log  # the expression itself is named

@@ -74,9 +74,9 @@ EXPRESSION_ERROR = "github_expression_error"
 
 
 async def _expression_failed(call: StepCall) -> int:
-    """The step whose expressions could not be evaluated: its error in the log, exit 1."""
-    call.log.note(f"error: {call.param('error')}")
-    return 1
+    """The step whose expressions could not be evaluated: fails with that error (the log
+    and the recap say it, not an exit code)."""
+    raise PipelineError(str(call.param("error")))
 
 
 register_step_type(EXPRESSION_ERROR, _expression_failed)
