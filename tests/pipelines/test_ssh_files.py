@@ -234,7 +234,7 @@ def test_host_side_failure_reports_the_hosts_stderr(
     record = result.records["job"]
     assert record.status.value == "failed"
     assert record.message.startswith("box: cannot unpack the job's files"), record.message
-    assert "mktemp" in record.message
+    assert "mkdir" in record.message
     assert "Not a directory" in record.message
 
 

@@ -4,9 +4,9 @@ The local isolated workdir of an ssh job is built exactly as for a local job (pr
 files, artifacts of the jobs it needs, restored caches). :class:`RemoteWorkdir` then
 
 * **ships** it in one round trip: one tar (modes, mtimes and symlinks kept) on
-  the stdin of one command that makes a private directory with ``mktemp -d``
-  (``/tmp/opsforge-<run>-<job>.XXXXXX``), unpacks the stream into its ``work/`` and
-  touches a marker;
+  the stdin of one command that makes a private directory (``mkdir`` of
+  ``/tmp/opsforge-<run>-<job>.<random>``, mode 0700: it fails if anything is there) and
+  unpacks the stream into its ``work/`` and touches a marker;
 * **mirrors back** what the job left there, in at most three round trips: one
   ``find`` lists every entry (type, mode, size, mtime, symlink target, and whether its
   inode changed after the marker); the local workdir is made to match that listing
@@ -17,7 +17,7 @@ files, artifacts of the jobs it needs, restored caches). :class:`RemoteWorkdir` 
 * **removes** the remote directory (shielded from cancellation).
 
 Nothing the host sends is written outside the local workdir: paths are checked, and no
-entry is written below a symlink. The host needs ``mktemp``, GNU ``tar`` and GNU
+entry is written below a symlink. The host needs GNU ``tar`` and GNU
 ``find``.
 """
 
@@ -28,6 +28,7 @@ import contextlib
 import functools
 import io
 import os
+import secrets
 import shlex
 import shutil
 import stat
@@ -275,7 +276,10 @@ class RemoteWorkdir:
     ) -> None:
         self._connect = connect
         self.host = host
-        self.name = name  # opsforge-<run>-<job>
+        # opsforge-<run>-<job>.<random>: made with mkdir (fails if anything is there);
+        # known before the ship command runs, so an interrupted ship is cleaned up too
+        self.name = f"{name}.{secrets.token_hex(6)}"
+        self._made = False
         self.scratch = scratch  # a private local directory for the tar files
         self.path: str | None = None
         self.env: dict[str, str] = {}  # variables the steps get (cache dirs on the host)
@@ -294,16 +298,16 @@ class RemoteWorkdir:
         host, made when missing; :attr:`env` then holds their absolute paths."""
         conn = await self._connect()
         archive = await asyncio.to_thread(pack_tree, local)
-        template = shlex.quote(f"{self.name}.XXXXXX")
         dirs = " ".join(shlex.quote(f"{CACHE_ROOT}/{d}") for d in (cache_dirs or {}).values())
         command = (
-            f'umask 077 && d=$(mktemp -d "${{TMPDIR:-/tmp}}"/{template}) && '
+            f'umask 077 && d="${{TMPDIR:-/tmp}}"/{shlex.quote(self.name)} && mkdir "$d" && '
             'printf "%s\\n%s\\n" "$d" "$HOME" && mkdir "$d/work" && '
             + (f'for c in {dirs}; do mkdir -p "$HOME/$c" || exit 1; done && ' if dirs else "")
             + 'tar -x -p --no-same-owner -f - -C "$d/work" && touch "$d/'
             + _SHIPPED
             + '"'
         )
+        self._made = True
         result = await conn.run(command, stdin=archive)
         made = result.stdout.splitlines()
         if made and made[0].startswith("/"):
@@ -354,13 +358,16 @@ class RemoteWorkdir:
     async def remove(self) -> None:
         """Remove the remote directory (best effort, not cancellable); errors are raised
         as :class:`TransferError` for the caller to note."""
-        if self.path is None:
+        if not self._made:
             return
-        path, self.path = self.path, None
+        self._made = False
+        path = self.path or f"$TMPDIR/{self.name}"
+        self.path = None
+        where = f'"${{TMPDIR:-/tmp}}"/{shlex.quote(self.name)}'  # as the ship command made it
 
         async def run() -> None:
             conn = await self._connect()
-            result = await conn.run(f"rm -rf -- {shlex.quote(path)}", timeout=REMOVE_TIMEOUT)
+            result = await conn.run(f"rm -rf -- {where}", timeout=REMOVE_TIMEOUT)
             if not result.ok:
                 why = _said(result.stderr, result.exit_code)
                 raise TransferError(f"cannot remove {path}: {why}", host=self.host)
