@@ -389,3 +389,35 @@ def test_artifacts_when_on_failure_come_back_from_a_failed_job(
     assert not (broken.artifacts_dir / "result.txt").exists()
     assert also.artifacts_dir is None  # when: on_success (the default)
     assert "fetched 0 files" in log_of(result, "also-broken")
+
+
+def test_a_large_tree_is_uploaded_from_a_file(
+    project: ProjectFactory, lab: LabInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above SHIP_ON_STDIN the archive is not held in memory: it is uploaded over the
+    connection's file transfer and unpacked there (same files, same modes)."""
+    from opsforge.pipelines import remote
+
+    monkeypatch.setattr(remote, "SHIP_ON_STDIN", 0)
+    root = project(
+        files={
+            "opsforge-pipeline.yml": """
+                big:
+                  host: lab11
+                  script:
+                    - test "$(cat data/one.txt)" = one && test -x data/run.sh
+                    - test ! -e ../ship.tar
+                    - data/run.sh > made.txt
+                  artifacts: {paths: [made.txt]}
+                """,
+            "data/one.txt": "one",
+            "data/run.sh": "#!/bin/sh\necho ran\n",
+        }
+    )
+    os.chmod(root / "data/run.sh", 0o700)
+    result = run_native(root, RunSettings(inventory=str(lab.inventory)))
+    record = result.records["big"]
+    assert record.status.value == "success", log_of(result, "big")
+    assert record.artifacts_dir is not None
+    assert (record.artifacts_dir / "made.txt").read_text() == "ran\n"
+    assert not remote_dir(log_of(result, "big")).exists()

@@ -6,7 +6,8 @@ files, artifacts of the jobs it needs, restored caches). :class:`RemoteWorkdir` 
 * **ships** it in one round trip: one tar (modes, mtimes and symlinks kept) on
   the stdin of one command that makes a private directory (``mkdir`` of
   ``/tmp/opsforge-<run>-<job>.<random>``, mode 0700: it fails if anything is there) and
-  unpacks the stream into its ``work/`` and touches a marker;
+  unpacks the stream into its ``work/`` and touches a marker (an archive larger than
+  :data:`SHIP_ON_STDIN` is uploaded from its file instead, then unpacked);
 * **mirrors back** what the job left there, in at most three round trips: one
   ``find`` lists every entry (type, mode, size, mtime, symlink target, and whether its
   inode changed after the marker); the local workdir is made to match that listing
@@ -26,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import io
 import os
 import secrets
 import shlex
@@ -35,11 +35,12 @@ import stat
 import subprocess
 import tarfile
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from opsforge.connectors.base import Connector
 from opsforge.errors import TransferError
+from opsforge.types import Result
 
 __all__ = [
     "LOCAL_ONLY",
@@ -54,6 +55,9 @@ __all__ = [
 
 #: where (under the remote user's home) the persistent ``cache_dirs`` of ssh jobs live
 CACHE_ROOT = ".cache/opsforge/dirs"
+#: archives up to this size go on the ship command's stdin (held in memory for a moment);
+#: larger ones are uploaded from a file, then unpacked (two more round trips)
+SHIP_ON_STDIN = 32 * 1024 * 1024
 #: how long the removal of a remote job directory may take
 REMOVE_TIMEOUT = 30.0
 _SHIPPED = ".shipped"
@@ -87,32 +91,32 @@ def _gnu_tar() -> str | None:
     return tar if b"GNU tar" in proc.stdout else None
 
 
-def pack_tree(root: Path, *, native: bool = True) -> bytes:
-    """A tar of every directory, regular file and symlink below ``root`` (paths relative
-    to ``root``; modes and mtimes kept, owners dropped): made by GNU tar when this
-    machine has it (and ``native``), else by :mod:`tarfile`."""
+def pack_tree(root: Path, out: Path, *, native: bool = True) -> int:
+    """Write a tar of every directory, regular file and symlink below ``root`` to ``out``
+    (paths relative to ``root``; modes and mtimes kept, owners dropped), made by GNU tar
+    when this machine has it (and ``native``), else by :mod:`tarfile`; return its size."""
     tar = _gnu_tar() if native else None
-    if tar is not None:
-        owners = ["--owner=0", "--group=0", "--numeric-owner"]
-        proc = subprocess.run(
-            [tar, "-c", "-f", "-", "-C", str(root), *owners, "."], capture_output=True, check=False
-        )
-        if proc.returncode != 0:
-            said = " ".join(proc.stderr.decode(errors="replace").split())
-            raise TransferError(f"cannot pack the job's files in {root}: {said}")
-        return proc.stdout
-    return _pack_with_tarfile(root)
+    if tar is None:
+        _pack_with_tarfile(root, out)
+        return out.stat().st_size
+    owners = ["--owner=0", "--group=0", "--numeric-owner"]
+    proc = subprocess.run(
+        [tar, "-c", "-f", str(out), "-C", str(root), *owners, "."], capture_output=True, check=False
+    )
+    if proc.returncode != 0:
+        said = " ".join(proc.stderr.decode(errors="replace").split())
+        raise TransferError(f"cannot pack the job's files in {root}: {said}")
+    return out.stat().st_size
 
 
-def _pack_with_tarfile(root: Path) -> bytes:
-    buffer = io.BytesIO()
+def _pack_with_tarfile(root: Path, out: Path) -> None:
 
     def anonymous(info: tarfile.TarInfo) -> tarfile.TarInfo:
         info.uid = info.gid = 0
         info.uname = info.gname = ""
         return info
 
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+    with tarfile.open(out, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for current, dirs, files in os.walk(root):
             dirs.sort()
             base = Path(current)
@@ -124,7 +128,6 @@ def _pack_with_tarfile(root: Path) -> bytes:
             dirs[:] = [d for d in dirs if not (base / d).is_symlink()]
             for name in dirs:
                 tar.add(base / name, arcname=str(rel / name), recursive=False, filter=anonymous)
-    return buffer.getvalue()
 
 
 def parse_listing(text: str) -> list[RemoteEntry]:
@@ -297,18 +300,27 @@ class RemoteWorkdir:
         ``cache_dirs`` maps variable names to directories under ``~/``:CACHE_ROOT on the
         host, made when missing; :attr:`env` then holds their absolute paths."""
         conn = await self._connect()
-        archive = await asyncio.to_thread(pack_tree, local)
-        dirs = " ".join(shlex.quote(f"{CACHE_ROOT}/{d}") for d in (cache_dirs or {}).values())
-        command = (
-            f'umask 077 && d="${{TMPDIR:-/tmp}}"/{shlex.quote(self.name)} && mkdir "$d" && '
-            'printf "%s\\n%s\\n" "$d" "$HOME" && mkdir "$d/work" && '
-            + (f'for c in {dirs}; do mkdir -p "$HOME/$c" || exit 1; done && ' if dirs else "")
-            + 'tar -x -p --no-same-owner -f - -C "$d/work" && touch "$d/'
-            + _SHIPPED
-            + '"'
-        )
-        self._made = True
-        result = await conn.run(command, stdin=archive)
+        archive = self.scratch / "ship.tar"
+        try:
+            size = await asyncio.to_thread(pack_tree, local, archive)
+            dirs = " ".join(shlex.quote(f"{CACHE_ROOT}/{d}") for d in (cache_dirs or {}).values())
+            prepare = (
+                f'umask 077 && d="${{TMPDIR:-/tmp}}"/{shlex.quote(self.name)} && mkdir "$d" && '
+                'printf "%s\\n%s\\n" "$d" "$HOME" && mkdir "$d/work"'
+                + (f' && for c in {dirs}; do mkdir -p "$HOME/$c" || exit 1; done' if dirs else "")
+            )
+            unpack = 'tar -x -p --no-same-owner -f {0} -C "$d/work" && touch "$d/' + _SHIPPED + '"'
+            self._made = True
+            if size <= SHIP_ON_STDIN:  # one round trip
+                data = await asyncio.to_thread(archive.read_bytes)
+                result = await conn.run(f"{prepare} && {unpack.format('-')}", stdin=data)
+            else:  # streamed from the file (memory stays flat): three round trips
+                result = await conn.run(prepare)
+                if result.ok:
+                    result = await self._put_and_unpack(conn, archive, unpack, result)
+        finally:
+            with contextlib.suppress(OSError):
+                archive.unlink()
         made = result.stdout.splitlines()
         if made and made[0].startswith("/"):
             self.path = made[0]
@@ -319,7 +331,19 @@ class RemoteWorkdir:
         home = made[1] if len(made) > 1 else ""
         for variable, name in (cache_dirs or {}).items():
             self.env[variable] = f"{home}/{CACHE_ROOT}/{name}"
-        return len(archive)
+        return size
+
+    async def _put_and_unpack(
+        self, conn: Connector, archive: Path, unpack: str, prepared: Result
+    ) -> Result:
+        """The remote directory is made (``prepared`` printed it): upload the archive
+        there over the connection's file transfer, then unpack and remove it."""
+        where = prepared.stdout.splitlines()[0]
+        remote_tar = f"{where}/ship.tar"
+        await conn.put(archive, remote_tar, mode=0o600)
+        command = f"d={shlex.quote(where)} && {unpack.format(shlex.quote(remote_tar))}"
+        result = await conn.run(f"{command} && rm -f -- {shlex.quote(remote_tar)}")
+        return replace(result, stdout=prepared.stdout)
 
     async def mirror(self, local: Path, select: Callable[[Path], set[str]]) -> int:
         """Make ``local`` match the remote work directory and fetch the contents of the
