@@ -421,3 +421,27 @@ def test_a_large_tree_is_uploaded_from_a_file(
     assert record.artifacts_dir is not None
     assert (record.artifacts_dir / "made.txt").read_text() == "ran\n"
     assert not remote_dir(log_of(result, "big")).exists()
+
+
+def test_a_tar_the_host_cannot_unpack_fails_the_job_with_tars_words(
+    project: ProjectFactory, lab: LabInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The host's real tar gets an archive it cannot read (written here on purpose): the
+    job fails with what tar said on the host, and the half-made directory is removed."""
+    from opsforge.pipelines import remote
+
+    def damaged(root: Path, out: Path, *, native: bool = True) -> int:
+        out.write_bytes(b"this is not a tar archive\n" * 100)
+        return out.stat().st_size
+
+    monkeypatch.setattr(remote, "pack_tree", damaged)
+    root = project(files={"opsforge-pipeline.yml": "job: {host: lab12, script: [echo never]}\n"})
+    result = run_native(root, RunSettings(inventory=str(lab.inventory)))
+    record = result.records["job"]
+    assert record.status.value == "failed"
+    assert record.message.startswith("lab12: cannot unpack the job's files in /"), record.message
+    assert "tar: This does not look like a tar archive" in record.message
+    made = Path(record.message.split(" in ", 1)[1].split(":", 1)[0])
+    assert made.name.startswith(f"opsforge-{result.run_id}-job.")
+    assert not made.exists()
+    assert "never" not in log_of(result, "job").replace("echo never", "")
