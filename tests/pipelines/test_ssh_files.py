@@ -445,3 +445,18 @@ def test_a_tar_the_host_cannot_unpack_fails_the_job_with_tars_words(
     assert made.name.startswith(f"opsforge-{result.run_id}-job.")
     assert not made.exists()
     assert "never" not in log_of(result, "job").replace("echo never", "")
+
+
+def test_artifact_steps_are_refused_in_an_ssh_job(project: ProjectFactory, lab: LabInfo) -> None:
+    pipeline = """
+        remote:
+          host: lab13
+          steps:
+            - echo made > out.txt
+            - upload_artifact: {name: out, path: out.txt}
+        """
+    root = project(files={"opsforge-pipeline.yml": pipeline})
+    result = run_native(root, RunSettings(inventory=str(lab.inventory)))
+    record = result.records["remote"]
+    assert record.status.value == "failed"
+    assert "built-in step upload_artifact runs on this machine" in log_of(result, "remote")
