@@ -181,3 +181,34 @@ def test_remote_env_is_what_the_job_defines_or_receives() -> None:
         "CI_BUILDS_DIR": "/tmp/o.X/work/sub",
         "FROM_DOTENV": "7",
     }
+
+
+def test_a_dir_whose_ship_was_interrupted_is_removed_by_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ship was cancelled before the host said where the directory is: remove()
+    finds it by the name chosen beforehand (through a real local shell)."""
+    import asyncio
+
+    from opsforge.connectors.local import LocalConnector
+    from opsforge.pipelines.remote import RemoteWorkdir
+    from opsforge.types import HostSpec
+
+    tmpdir = tmp_path / "hosttmp"
+    tmpdir.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmpdir))
+    conn = LocalConnector(HostSpec(name="box", connector="local"))
+
+    async def connect() -> LocalConnector:
+        return conn
+
+    async def scenario() -> None:
+        await conn.connect()
+        remote = RemoteWorkdir(connect, "box", "opsforge-run-job", tmp_path)
+        (tmpdir / remote.name / "work").mkdir(parents=True)  # what the ship had made
+        remote._made = True  # the ship command had started; it never answered
+        await remote.remove()
+        await conn.close()
+
+    asyncio.run(scenario())
+    assert list(tmpdir.iterdir()) == []

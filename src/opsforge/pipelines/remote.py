@@ -324,6 +324,8 @@ class RemoteWorkdir:
         made = result.stdout.splitlines()
         if made and made[0].startswith("/"):
             self.path = made[0]
+        else:
+            self._made = False  # its mkdir failed: nothing there is ours
         if not result.ok:
             where = self.path or "a directory under /tmp"
             why = _said(result.stderr, result.exit_code)
@@ -385,15 +387,15 @@ class RemoteWorkdir:
         if not self._made:
             return
         self._made = False
-        path = self.path or f"$TMPDIR/{self.name}"
-        self.path = None
-        where = f'"${{TMPDIR:-/tmp}}"/{shlex.quote(self.name)}'  # as the ship command made it
+        path, self.path = self.path, None
+        # unknown when the ship was interrupted: the same expression as it used
+        where = shlex.quote(path) if path else f'"${{TMPDIR:-/tmp}}"/{shlex.quote(self.name)}'
 
         async def run() -> None:
             conn = await self._connect()
             result = await conn.run(f"rm -rf -- {where}", timeout=REMOVE_TIMEOUT)
             if not result.ok:
                 why = _said(result.stderr, result.exit_code)
-                raise TransferError(f"cannot remove {path}: {why}", host=self.host)
+                raise TransferError(f"cannot remove {path or self.name}: {why}", host=self.host)
 
         await asyncio.shield(asyncio.ensure_future(run()))
