@@ -212,3 +212,30 @@ def test_a_dir_whose_ship_was_interrupted_is_removed_by_its_name(
 
     asyncio.run(scenario())
     assert list(tmpdir.iterdir()) == []
+
+
+def test_a_step_carries_its_values_on_stdin_not_on_the_command_line(tmp_path: Path) -> None:
+    import subprocess
+
+    from opsforge.errors import UsageError
+    from opsforge.pipelines.executors import shell_command
+    from opsforge.pipelines.remote import step_bundle, step_command
+
+    secret = "s3cr3t 'quoted' $value"
+    bundle = step_bundle(
+        "step-1", b'printf "%s|%s" "$TOKEN" "$PLAIN"\n', {"TOKEN": secret, "PLAIN": "p"}
+    )
+    command = step_command(
+        str(tmp_path), "step-1", shell_command("sh -e {0}", f"{tmp_path}/step-1.sh")
+    )
+    assert secret not in command
+    assert "s3cr3t" not in command
+    proc = subprocess.run(
+        ["/bin/sh", "-c", command], input=bundle, capture_output=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode() == f"{secret}|p"
+    assert (tmp_path / "step-1.env").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "step-1.sh").stat().st_mode & 0o777 == 0o700
+    with pytest.raises(UsageError, match="invalid environment variable name"):
+        step_bundle("step-2", b"true\n", {"NOT-A-NAME": "x"})

@@ -27,19 +27,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import io
 import os
+import re
 import secrets
 import shlex
 import shutil
 import stat
 import subprocess
 import tarfile
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from opsforge.connectors.base import Connector
-from opsforge.errors import TransferError
+from opsforge.errors import TransferError, UsageError
 from opsforge.types import Result
 
 __all__ = [
@@ -50,6 +53,8 @@ __all__ = [
     "pack_tree",
     "parse_listing",
     "remote_env",
+    "step_bundle",
+    "step_command",
     "unpack_files",
 ]
 
@@ -261,6 +266,37 @@ def remote_env(
         if key in job_env or (key not in LOCAL_ONLY and base.get(key) != value):
             out[key] = value.replace(local_workdir, work) if local_workdir in value else value
     return out
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def step_bundle(name: str, script: bytes, env: Mapping[str, str]) -> bytes:
+    """A small tar of ``<name>.sh`` (the step's script, 0700) and ``<name>.env``
+    (``export`` lines, 0600), unpacked on the host from a step command's stdin: the
+    job's values (secrets included) never stand on a command line that ``ps`` or an
+    audit log shows."""
+    bad = [key for key in env if not _ENV_NAME.match(key)]
+    if bad:
+        raise UsageError(f"invalid environment variable name: {bad[0]!r}")
+    exports = "".join(f"export {key}={shlex.quote(value)}\n" for key, value in env.items())
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for member, data, mode in (
+            (f"{name}.env", exports.encode(), 0o600),
+            (f"{name}.sh", script, 0o700),
+        ):
+            info = tarfile.TarInfo(member)
+            info.size, info.mode, info.mtime = len(data), mode, int(time.time())
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def step_command(directory: str, name: str, run: str) -> str:
+    """The command that unpacks :func:`step_bundle` into ``directory``, takes its
+    variables and runs ``run`` (the shell line for ``<directory>/<name>.sh``)."""
+    d = shlex.quote(directory)
+    return f"tar -x -p --no-same-owner -f - -C {d} && . {d}/{name}.env && exec {run}"
 
 
 def _said(stderr: str, code: int | None) -> str:
