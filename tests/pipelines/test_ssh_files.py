@@ -460,3 +460,23 @@ def test_artifact_steps_are_refused_in_an_ssh_job(project: ProjectFactory, lab: 
     record = result.records["remote"]
     assert record.status.value == "failed"
     assert "built-in step upload_artifact runs on this machine" in log_of(result, "remote")
+
+
+def test_cli_merges_the_remote_junit_report(
+    project: ProjectFactory, lab: LabInfo, tmp_path: Path
+) -> None:
+    pipeline = """
+        remote:
+          host: lab14
+          script: [cp fixtures/junit.xml report.xml]
+          artifacts: {reports: {junit: report.xml}}
+        """
+    root = project(files={"opsforge-pipeline.yml": pipeline, "fixtures/junit.xml": JUNIT})
+    merged = tmp_path / "merged.xml"
+    env = {**os.environ, "OPSFORGE_STATE_DIR": str(tmp_path / "state")}
+    proc = subprocess.run(
+        [*OPSFORGE, "pipeline", "run", "-i", str(lab.inventory), "--junit-reports", str(merged)],
+        cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert '<testcase classname="r" name="on-host"' in merged.read_text()
