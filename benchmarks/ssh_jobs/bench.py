@@ -104,14 +104,18 @@ def shell_way(project: Path, ssh: list[str], rsync_ssh: str) -> Callable[[], Non
     return once
 
 
-def median_of(once: Callable[[], None]) -> float:
-    once()  # warm-up (and a correctness check)
-    times = []
+def medians(ways: dict[str, Callable[[], None]]) -> dict[str, float]:
+    """Median wall time of each way, the ways interleaved run by run (a machine whose
+    load changes during the benchmark changes every way alike)."""
+    for once in ways.values():
+        once()  # warm-up (and a correctness check)
+    times: dict[str, list[float]] = {name: [] for name in ways}
     for _ in range(RUNS):
-        started = time.perf_counter()
-        once()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for name, once in ways.items():
+            started = time.perf_counter()
+            once()
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def main() -> None:
@@ -131,18 +135,21 @@ def main() -> None:
             for name, (files, size) in SIZES.items():
                 project = make_project(ROOT / f"project-{name}", files, size)
                 megabytes = files * size / 1e6
-                results = {
-                    "opsforge": median_of(opsforge_way(project, info.inventory)),
-                    "rsync+ssh": median_of(shell_way(project, plain, " ".join(plain))),
-                    "rsync+ssh (mux)": median_of(shell_way(project, shared, " ".join(shared))),
-                }
+                results = medians(
+                    {
+                        "opsforge": opsforge_way(project, info.inventory),
+                        "rsync+ssh": shell_way(project, plain, " ".join(plain)),
+                        "rsync+ssh (mux)": shell_way(project, shared, " ".join(shared)),
+                    }
+                )
                 rows.append((name, files, megabytes, results))
         finally:
             subprocess.run([*shared, "-O", "exit", "lab1"], capture_output=True, check=False)
             master.terminate()
             master.wait(timeout=30)
+    load = os.getloadavg()[0]
     print(f"one job: project in, {STEPS} steps, {ARTIFACTS} artifact files out; "
-          f"median of {RUNS} runs (s)")  # fmt: skip
+          f"median of {RUNS} interleaved runs (s); load average {load:.1f}")  # fmt: skip
     print("| project | files | MB | opsforge | rsync+ssh | rsync+ssh (mux) | ratio vs mux |")
     print("|---|---|---|---|---|---|---|")
     for name, files, megabytes, r in rows:

@@ -234,7 +234,7 @@ def test_host_side_failure_reports_the_hosts_stderr(
     record = result.records["job"]
     assert record.status.value == "failed"
     assert record.message.startswith("box: cannot unpack the job's files"), record.message
-    assert "mktemp" in record.message
+    assert "mkdir" in record.message
     assert "Not a directory" in record.message
 
 
@@ -389,3 +389,94 @@ def test_artifacts_when_on_failure_come_back_from_a_failed_job(
     assert not (broken.artifacts_dir / "result.txt").exists()
     assert also.artifacts_dir is None  # when: on_success (the default)
     assert "fetched 0 files" in log_of(result, "also-broken")
+
+
+def test_a_large_tree_is_uploaded_from_a_file(
+    project: ProjectFactory, lab: LabInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above SHIP_ON_STDIN the archive is not held in memory: it is uploaded over the
+    connection's file transfer and unpacked there (same files, same modes)."""
+    from opsforge.pipelines import remote
+
+    monkeypatch.setattr(remote, "SHIP_ON_STDIN", 0)
+    root = project(
+        files={
+            "opsforge-pipeline.yml": """
+                big:
+                  host: lab11
+                  script:
+                    - test "$(cat data/one.txt)" = one && test -x data/run.sh
+                    - test ! -e ../ship.tar
+                    - data/run.sh > made.txt
+                  artifacts: {paths: [made.txt]}
+                """,
+            "data/one.txt": "one",
+            "data/run.sh": "#!/bin/sh\necho ran\n",
+        }
+    )
+    os.chmod(root / "data/run.sh", 0o700)
+    result = run_native(root, RunSettings(inventory=str(lab.inventory)))
+    record = result.records["big"]
+    assert record.status.value == "success", log_of(result, "big")
+    assert record.artifacts_dir is not None
+    assert (record.artifacts_dir / "made.txt").read_text() == "ran\n"
+    assert not remote_dir(log_of(result, "big")).exists()
+
+
+def test_a_tar_the_host_cannot_unpack_fails_the_job_with_tars_words(
+    project: ProjectFactory, lab: LabInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The host's real tar gets an archive it cannot read (written here on purpose): the
+    job fails with what tar said on the host, and the half-made directory is removed."""
+    from opsforge.pipelines import remote
+
+    def damaged(root: Path, out: Path, *, native: bool = True) -> int:
+        out.write_bytes(b"this is not a tar archive\n" * 100)
+        return out.stat().st_size
+
+    monkeypatch.setattr(remote, "pack_tree", damaged)
+    root = project(files={"opsforge-pipeline.yml": "job: {host: lab12, script: [echo never]}\n"})
+    result = run_native(root, RunSettings(inventory=str(lab.inventory)))
+    record = result.records["job"]
+    assert record.status.value == "failed"
+    assert record.message.startswith("lab12: cannot unpack the job's files in /"), record.message
+    assert "tar: This does not look like a tar archive" in record.message
+    made = Path(record.message.split(" in ", 1)[1].split(":", 1)[0])
+    assert made.name.startswith(f"opsforge-{result.run_id}-job.")
+    assert not made.exists()
+    assert "never" not in log_of(result, "job").replace("echo never", "")
+
+
+def test_artifact_steps_are_refused_in_an_ssh_job(project: ProjectFactory, lab: LabInfo) -> None:
+    pipeline = """
+        remote:
+          host: lab13
+          steps:
+            - echo made > out.txt
+            - upload_artifact: {name: out, path: out.txt}
+        """
+    root = project(files={"opsforge-pipeline.yml": pipeline})
+    result = run_native(root, RunSettings(inventory=str(lab.inventory)))
+    record = result.records["remote"]
+    assert record.status.value == "failed"
+    assert "built-in step upload_artifact runs on this machine" in log_of(result, "remote")
+
+
+def test_cli_merges_the_remote_junit_report(
+    project: ProjectFactory, lab: LabInfo, tmp_path: Path
+) -> None:
+    pipeline = """
+        remote:
+          host: lab14
+          script: [cp fixtures/junit.xml report.xml]
+          artifacts: {reports: {junit: report.xml}}
+        """
+    root = project(files={"opsforge-pipeline.yml": pipeline, "fixtures/junit.xml": JUNIT})
+    merged = tmp_path / "merged.xml"
+    env = {**os.environ, "OPSFORGE_STATE_DIR": str(tmp_path / "state")}
+    proc = subprocess.run(
+        [*OPSFORGE, "pipeline", "run", "-i", str(lab.inventory), "--junit-reports", str(merged)],
+        cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert '<testcase classname="r" name="on-host"' in merged.read_text()

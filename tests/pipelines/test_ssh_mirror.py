@@ -148,7 +148,9 @@ def test_pack_keeps_modes_symlinks_and_empty_dirs(tmp_path: Path, native: bool) 
     os.utime(root / "run.sh", (1_600_000_000, 1_600_000_000))
     (root / "link").symlink_to("run.sh")
     (root / "dirlink").symlink_to("empty")
-    with tarfile.open(fileobj=io.BytesIO(pack_tree(root, native=native))) as tar:
+    out = tmp_path / "out.tar"
+    assert pack_tree(root, out, native=native) == out.stat().st_size
+    with tarfile.open(out) as tar:
         members = {m.name.removeprefix("./"): m for m in tar.getmembers() if m.name != "."}
     assert sorted(members) == ["dirlink", "empty", "link", "run.sh"]
     assert members["run.sh"].mode == 0o750
@@ -179,3 +181,61 @@ def test_remote_env_is_what_the_job_defines_or_receives() -> None:
         "CI_BUILDS_DIR": "/tmp/o.X/work/sub",
         "FROM_DOTENV": "7",
     }
+
+
+def test_a_dir_whose_ship_was_interrupted_is_removed_by_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ship was cancelled before the host said where the directory is: remove()
+    finds it by the name chosen beforehand (through a real local shell)."""
+    import asyncio
+
+    from opsforge.connectors.local import LocalConnector
+    from opsforge.pipelines.remote import RemoteWorkdir
+    from opsforge.types import HostSpec
+
+    tmpdir = tmp_path / "hosttmp"
+    tmpdir.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmpdir))
+    conn = LocalConnector(HostSpec(name="box", connector="local"))
+
+    async def connect() -> LocalConnector:
+        return conn
+
+    async def scenario() -> None:
+        await conn.connect()
+        remote = RemoteWorkdir(connect, "box", "opsforge-run-job", tmp_path)
+        (tmpdir / remote.name / "work").mkdir(parents=True)  # what the ship had made
+        remote._made = True  # the ship command had started; it never answered
+        await remote.remove()
+        await conn.close()
+
+    asyncio.run(scenario())
+    assert list(tmpdir.iterdir()) == []
+
+
+def test_a_step_carries_its_values_on_stdin_not_on_the_command_line(tmp_path: Path) -> None:
+    import subprocess
+
+    from opsforge.errors import UsageError
+    from opsforge.pipelines.executors import shell_command
+    from opsforge.pipelines.remote import step_bundle, step_command
+
+    secret = "s3cr3t 'quoted' $value"
+    bundle = step_bundle(
+        "step-1", b'printf "%s|%s" "$TOKEN" "$PLAIN"\n', {"TOKEN": secret, "PLAIN": "p"}
+    )
+    command = step_command(
+        str(tmp_path), "step-1", shell_command("sh -e {0}", f"{tmp_path}/step-1.sh")
+    )
+    assert secret not in command
+    assert "s3cr3t" not in command
+    proc = subprocess.run(
+        ["/bin/sh", "-c", command], input=bundle, capture_output=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode() == f"{secret}|p"
+    assert (tmp_path / "step-1.env").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "step-1.sh").stat().st_mode & 0o777 == 0o700
+    with pytest.raises(UsageError, match="invalid environment variable name"):
+        step_bundle("step-2", b"true\n", {"NOT-A-NAME": "x"})

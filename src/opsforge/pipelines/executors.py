@@ -294,9 +294,9 @@ class SSHExecutor:
 
     :meth:`open` ships the job's local workdir to a private directory on the host
     (:class:`~opsforge.pipelines.remote.RemoteWorkdir`, one round trip); each step is
-    then one command whose stdin is the step's script (stored next to ``work/`` and
-    run there, in the same relative subdirectory as locally, with the job's
-    variables). :meth:`collect` mirrors back what the artifact, report and cache globs
+    then one command whose stdin carries the step's script and variables (private
+    files next to ``work/``: no value on a command line) and which runs the script in
+    ``work/``. :meth:`collect` mirrors back what the artifact, report and cache globs
     select; :meth:`close` removes the directory."""
 
     name = "ssh"
@@ -336,23 +336,23 @@ class SSHExecutor:
         await self.remote.remove()
 
     async def run_script(self, run: ScriptRun) -> Result:
-        from opsforge.pipelines.remote import remote_env
+        from opsforge.pipelines.remote import remote_env, step_bundle, step_command
 
         conn = await self._connect()
         work = self.remote.work
-        script = f"{work.rpartition('/')[0]}/{run.script.name}"
+        directory, name = work.rpartition("/")[0], run.script.stem
         try:
             sub = run.cwd.relative_to(self.workdir).as_posix()
         except ValueError:
             sub = "."
-        cwd = work if sub == "." else f"{work}/{sub}"
-        store = f"cat > {shlex.quote(script)} && chmod 700 {shlex.quote(script)}"
+        env = remote_env(run.env, run.job_env, self.base_env, str(self.workdir), work)
+        env.update({**self.remote.env, "OPSFORGE_WORKDIR": work})
+        bundle = step_bundle(name, run.script.read_bytes(), env)
+        command = shell_command(run.shell, f"{directory}/{name}.sh")
         return await conn.run(
-            f"{store} && exec {shell_command(run.shell, script)}",
-            env=remote_env(run.env, run.job_env, self.base_env, str(self.workdir), work)
-            | {**self.remote.env, "OPSFORGE_WORKDIR": work},
-            cwd=cwd,
-            stdin=run.script.read_bytes(),
+            step_command(directory, name, command),
+            cwd=work if sub == "." else f"{work}/{sub}",
+            stdin=bundle,
             timeout=run.time_limit,
             on_stdout=run.on_stdout,
             on_stderr=run.on_stderr,

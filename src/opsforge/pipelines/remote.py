@@ -4,9 +4,10 @@ The local isolated workdir of an ssh job is built exactly as for a local job (pr
 files, artifacts of the jobs it needs, restored caches). :class:`RemoteWorkdir` then
 
 * **ships** it in one round trip: one tar (modes, mtimes and symlinks kept) on
-  the stdin of one command that makes a private directory with ``mktemp -d``
-  (``/tmp/opsforge-<run>-<job>.XXXXXX``), unpacks the stream into its ``work/`` and
-  touches a marker;
+  the stdin of one command that makes a private directory (``mkdir`` of
+  ``/tmp/opsforge-<run>-<job>.<random>``, mode 0700: it fails if anything is there) and
+  unpacks the stream into its ``work/`` and touches a marker (an archive larger than
+  :data:`SHIP_ON_STDIN` is uploaded from its file instead, then unpacked);
 * **mirrors back** what the job left there, in at most three round trips: one
   ``find`` lists every entry (type, mode, size, mtime, symlink target, and whether its
   inode changed after the marker); the local workdir is made to match that listing
@@ -17,7 +18,7 @@ files, artifacts of the jobs it needs, restored caches). :class:`RemoteWorkdir` 
 * **removes** the remote directory (shielded from cancellation).
 
 Nothing the host sends is written outside the local workdir: paths are checked, and no
-entry is written below a symlink. The host needs ``mktemp``, GNU ``tar`` and GNU
+entry is written below a symlink. The host needs GNU ``tar`` and GNU
 ``find``.
 """
 
@@ -28,17 +29,21 @@ import contextlib
 import functools
 import io
 import os
+import re
+import secrets
 import shlex
 import shutil
 import stat
 import subprocess
 import tarfile
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from opsforge.connectors.base import Connector
-from opsforge.errors import TransferError
+from opsforge.errors import TransferError, UsageError
+from opsforge.types import Result
 
 __all__ = [
     "LOCAL_ONLY",
@@ -48,11 +53,16 @@ __all__ = [
     "pack_tree",
     "parse_listing",
     "remote_env",
+    "step_bundle",
+    "step_command",
     "unpack_files",
 ]
 
 #: where (under the remote user's home) the persistent ``cache_dirs`` of ssh jobs live
 CACHE_ROOT = ".cache/opsforge/dirs"
+#: archives up to this size go on the ship command's stdin (held in memory for a moment);
+#: larger ones are uploaded from a file, then unpacked (two more round trips)
+SHIP_ON_STDIN = 32 * 1024 * 1024
 #: how long the removal of a remote job directory may take
 REMOVE_TIMEOUT = 30.0
 _SHIPPED = ".shipped"
@@ -86,32 +96,32 @@ def _gnu_tar() -> str | None:
     return tar if b"GNU tar" in proc.stdout else None
 
 
-def pack_tree(root: Path, *, native: bool = True) -> bytes:
-    """A tar of every directory, regular file and symlink below ``root`` (paths relative
-    to ``root``; modes and mtimes kept, owners dropped): made by GNU tar when this
-    machine has it (and ``native``), else by :mod:`tarfile`."""
+def pack_tree(root: Path, out: Path, *, native: bool = True) -> int:
+    """Write a tar of every directory, regular file and symlink below ``root`` to ``out``
+    (paths relative to ``root``; modes and mtimes kept, owners dropped), made by GNU tar
+    when this machine has it (and ``native``), else by :mod:`tarfile`; return its size."""
     tar = _gnu_tar() if native else None
-    if tar is not None:
-        owners = ["--owner=0", "--group=0", "--numeric-owner"]
-        proc = subprocess.run(
-            [tar, "-c", "-f", "-", "-C", str(root), *owners, "."], capture_output=True, check=False
-        )
-        if proc.returncode != 0:
-            said = " ".join(proc.stderr.decode(errors="replace").split())
-            raise TransferError(f"cannot pack the job's files in {root}: {said}")
-        return proc.stdout
-    return _pack_with_tarfile(root)
+    if tar is None:
+        _pack_with_tarfile(root, out)
+        return out.stat().st_size
+    owners = ["--owner=0", "--group=0", "--numeric-owner"]
+    proc = subprocess.run(
+        [tar, "-c", "-f", str(out), "-C", str(root), *owners, "."], capture_output=True, check=False
+    )
+    if proc.returncode != 0:
+        said = " ".join(proc.stderr.decode(errors="replace").split())
+        raise TransferError(f"cannot pack the job's files in {root}: {said}")
+    return out.stat().st_size
 
 
-def _pack_with_tarfile(root: Path) -> bytes:
-    buffer = io.BytesIO()
+def _pack_with_tarfile(root: Path, out: Path) -> None:
 
     def anonymous(info: tarfile.TarInfo) -> tarfile.TarInfo:
         info.uid = info.gid = 0
         info.uname = info.gname = ""
         return info
 
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+    with tarfile.open(out, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for current, dirs, files in os.walk(root):
             dirs.sort()
             base = Path(current)
@@ -123,7 +133,6 @@ def _pack_with_tarfile(root: Path) -> bytes:
             dirs[:] = [d for d in dirs if not (base / d).is_symlink()]
             for name in dirs:
                 tar.add(base / name, arcname=str(rel / name), recursive=False, filter=anonymous)
-    return buffer.getvalue()
 
 
 def parse_listing(text: str) -> list[RemoteEntry]:
@@ -259,6 +268,37 @@ def remote_env(
     return out
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def step_bundle(name: str, script: bytes, env: Mapping[str, str]) -> bytes:
+    """A small tar of ``<name>.sh`` (the step's script, 0700) and ``<name>.env``
+    (``export`` lines, 0600), unpacked on the host from a step command's stdin: the
+    job's values (secrets included) never stand on a command line that ``ps`` or an
+    audit log shows."""
+    bad = [key for key in env if not _ENV_NAME.match(key)]
+    if bad:
+        raise UsageError(f"invalid environment variable name: {bad[0]!r}")
+    exports = "".join(f"export {key}={shlex.quote(value)}\n" for key, value in env.items())
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for member, data, mode in (
+            (f"{name}.env", exports.encode(), 0o600),
+            (f"{name}.sh", script, 0o700),
+        ):
+            info = tarfile.TarInfo(member)
+            info.size, info.mode, info.mtime = len(data), mode, int(time.time())
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def step_command(directory: str, name: str, run: str) -> str:
+    """The command that unpacks :func:`step_bundle` into ``directory``, takes its
+    variables and runs ``run`` (the shell line for ``<directory>/<name>.sh``)."""
+    d = shlex.quote(directory)
+    return f"tar -x -p --no-same-owner -f - -C {d} && . {d}/{name}.env && exec {run}"
+
+
 def _said(stderr: str, code: int | None) -> str:
     return " ".join(stderr.split()) or f"exit code {code}"
 
@@ -275,7 +315,10 @@ class RemoteWorkdir:
     ) -> None:
         self._connect = connect
         self.host = host
-        self.name = name  # opsforge-<run>-<job>
+        # opsforge-<run>-<job>.<random>: made with mkdir (fails if anything is there);
+        # known before the ship command runs, so an interrupted ship is cleaned up too
+        self.name = f"{name}.{secrets.token_hex(6)}"
+        self._made = False
         self.scratch = scratch  # a private local directory for the tar files
         self.path: str | None = None
         self.env: dict[str, str] = {}  # variables the steps get (cache dirs on the host)
@@ -293,21 +336,32 @@ class RemoteWorkdir:
         ``cache_dirs`` maps variable names to directories under ``~/``:CACHE_ROOT on the
         host, made when missing; :attr:`env` then holds their absolute paths."""
         conn = await self._connect()
-        archive = await asyncio.to_thread(pack_tree, local)
-        template = shlex.quote(f"{self.name}.XXXXXX")
-        dirs = " ".join(shlex.quote(f"{CACHE_ROOT}/{d}") for d in (cache_dirs or {}).values())
-        command = (
-            f'umask 077 && d=$(mktemp -d "${{TMPDIR:-/tmp}}"/{template}) && '
-            'printf "%s\\n%s\\n" "$d" "$HOME" && mkdir "$d/work" && '
-            + (f'for c in {dirs}; do mkdir -p "$HOME/$c" || exit 1; done && ' if dirs else "")
-            + 'tar -x -p --no-same-owner -f - -C "$d/work" && touch "$d/'
-            + _SHIPPED
-            + '"'
-        )
-        result = await conn.run(command, stdin=archive)
+        archive = self.scratch / "ship.tar"
+        try:
+            size = await asyncio.to_thread(pack_tree, local, archive)
+            dirs = " ".join(shlex.quote(f"{CACHE_ROOT}/{d}") for d in (cache_dirs or {}).values())
+            prepare = (
+                f'umask 077 && d="${{TMPDIR:-/tmp}}"/{shlex.quote(self.name)} && mkdir "$d" && '
+                'printf "%s\\n%s\\n" "$d" "$HOME" && mkdir "$d/work"'
+                + (f' && for c in {dirs}; do mkdir -p "$HOME/$c" || exit 1; done' if dirs else "")
+            )
+            unpack = 'tar -x -p --no-same-owner -f {0} -C "$d/work" && touch "$d/' + _SHIPPED + '"'
+            self._made = True
+            if size <= SHIP_ON_STDIN:  # one round trip
+                data = await asyncio.to_thread(archive.read_bytes)
+                result = await conn.run(f"{prepare} && {unpack.format('-')}", stdin=data)
+            else:  # streamed from the file (memory stays flat): three round trips
+                result = await conn.run(prepare)
+                if result.ok:
+                    result = await self._put_and_unpack(conn, archive, unpack, result)
+        finally:
+            with contextlib.suppress(OSError):
+                archive.unlink()
         made = result.stdout.splitlines()
         if made and made[0].startswith("/"):
             self.path = made[0]
+        else:
+            self._made = False  # its mkdir failed: nothing there is ours
         if not result.ok:
             where = self.path or "a directory under /tmp"
             why = _said(result.stderr, result.exit_code)
@@ -315,7 +369,19 @@ class RemoteWorkdir:
         home = made[1] if len(made) > 1 else ""
         for variable, name in (cache_dirs or {}).items():
             self.env[variable] = f"{home}/{CACHE_ROOT}/{name}"
-        return len(archive)
+        return size
+
+    async def _put_and_unpack(
+        self, conn: Connector, archive: Path, unpack: str, prepared: Result
+    ) -> Result:
+        """The remote directory is made (``prepared`` printed it): upload the archive
+        there over the connection's file transfer, then unpack and remove it."""
+        where = prepared.stdout.splitlines()[0]
+        remote_tar = f"{where}/ship.tar"
+        await conn.put(archive, remote_tar, mode=0o600)
+        command = f"d={shlex.quote(where)} && {unpack.format(shlex.quote(remote_tar))}"
+        result = await conn.run(f"{command} && rm -f -- {shlex.quote(remote_tar)}")
+        return replace(result, stdout=prepared.stdout)
 
     async def mirror(self, local: Path, select: Callable[[Path], set[str]]) -> int:
         """Make ``local`` match the remote work directory and fetch the contents of the
@@ -354,15 +420,18 @@ class RemoteWorkdir:
     async def remove(self) -> None:
         """Remove the remote directory (best effort, not cancellable); errors are raised
         as :class:`TransferError` for the caller to note."""
-        if self.path is None:
+        if not self._made:
             return
+        self._made = False
         path, self.path = self.path, None
+        # unknown when the ship was interrupted: the same expression as it used
+        where = shlex.quote(path) if path else f'"${{TMPDIR:-/tmp}}"/{shlex.quote(self.name)}'
 
         async def run() -> None:
             conn = await self._connect()
-            result = await conn.run(f"rm -rf -- {shlex.quote(path)}", timeout=REMOVE_TIMEOUT)
+            result = await conn.run(f"rm -rf -- {where}", timeout=REMOVE_TIMEOUT)
             if not result.ok:
                 why = _said(result.stderr, result.exit_code)
-                raise TransferError(f"cannot remove {path}: {why}", host=self.host)
+                raise TransferError(f"cannot remove {path or self.name}: {why}", host=self.host)
 
         await asyncio.shield(asyncio.ensure_future(run()))

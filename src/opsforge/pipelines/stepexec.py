@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 __all__ = ["StepSequence", "runs_over_ssh"]
 
+#: built-in steps an ssh job may have: they do not need the job's files on the host
+_SSH_LOCAL_STEPS = frozenset({"checkout", "deploy"})
 _HEREDOC = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)<<(.+)$")
 
 
@@ -272,6 +274,11 @@ class StepSequence:
     ) -> int | None:
         limit = step.timeout if step.timeout is not None else time_limit
         if step.kind != "shell":
+            if self.remote is not None and step.kind not in _SSH_LOCAL_STEPS:
+                raise UsageError(
+                    f"built-in step {step.kind} runs on this machine and cannot see the "
+                    f"files on {self.job.host}: hand files on with artifacts: instead"
+                )
             handler = step_handler(step.kind)
             call = StepCall(
                 step=step, job=self.job, workdir=cwd, env=env, log=self.log, state=self.state
