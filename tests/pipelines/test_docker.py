@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from opsforge.pipelines.runstate import RunSettings
+
 from .conftest import ProjectFactory, log_text, run
 from .dockerd import IMAGE
 
@@ -36,6 +38,36 @@ def test_job_with_an_image_runs_in_a_container(
     assert result.records["build"].executor == "docker"
     assert "inside a container, hi" in log_text(result, "build")
     assert "made" in log_text(result, "check")
+
+
+def test_container_gets_what_the_job_receives_not_this_machines_environment(
+    project: ProjectFactory, docker_host: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", docker_host)
+    monkeypatch.setenv("LOCAL_ONLY_SECRETISH", "from-this-machine")
+    root = project(
+        f"""
+        make-env:
+          stage: build
+          script: [echo "FROM_DOTENV=handed-on" > build.env]
+          artifacts: {{reports: {{dotenv: build.env}}}}
+        inside:
+          stage: test
+          image: {IMAGE}
+          variables: {{OWN: mine}}
+          script:
+            - echo "own=$OWN dotenv=$FROM_DOTENV var=$FROM_CLI sha=${{CI_COMMIT_SHA:0:7}}"
+            - echo "local=${{LOCAL_ONLY_SECRETISH:-unset}} path=$PATH"
+        """
+    )
+    result = run(root, settings=RunSettings(variables={"FROM_CLI": "given"}))
+    text = log_text(result, "inside")
+    assert result.exit_code == 0, text
+    assert result.records["inside"].executor == "docker"
+    assert "own=mine dotenv=handed-on var=given sha=" in text
+    assert "sha= " not in text  # the predefined CI_* variables are there
+    assert "local=unset" in text  # this machine's own environment stays out
+    assert f"path={os.environ['PATH']}" not in text  # the image's PATH, not ours
 
 
 def test_timeout_removes_the_container(

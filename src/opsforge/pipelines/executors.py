@@ -24,6 +24,7 @@ from opsforge.connectors.base import OutputCallback
 from opsforge.connectors.execution import execute
 from opsforge.connectors.local import local_starter
 from opsforge.connectors.spawn import spawn
+from opsforge.pipelines.variables import job_environment
 from opsforge.types import HostSpec, Result
 
 if TYPE_CHECKING:
@@ -237,7 +238,10 @@ def remove_containers(names_or_ids: Sequence[str]) -> list[str]:
 class DockerExecutor:
     """Runs each step in a fresh ``docker run --rm`` of the job's image, with the
     workdir and the script directory bind-mounted at the same paths. ``network``: the
-    job's services network (or ``container:<id>``); None = the host's network."""
+    job's services network (or ``container:<id>``); None = the host's network. The
+    container gets what the job defines or receives (its variables, the dotenv of its
+    needs, ``--var``, predefined ``CI_*``), not this machine's own environment
+    ``base_env`` (:func:`~opsforge.pipelines.variables.job_environment`)."""
 
     name = "docker"
 
@@ -248,11 +252,13 @@ class DockerExecutor:
         *,
         network: str | None = None,
         labels: Mapping[str, str] | None = None,
+        base_env: Mapping[str, str] | None = None,
     ) -> None:
         self.image = image
         self.prefix = container_prefix
         self.network = network
         self.labels = dict(labels or {})
+        self.base_env = dict(os.environ if base_env is None else base_env)
         self._count = 0
 
     async def run_script(self, run: ScriptRun) -> Result:
@@ -263,7 +269,8 @@ class DockerExecutor:
         for key, value in self.labels.items():
             args += ["--label", f"{key}={value}"]
         args += ["-v", f"{cwd}:{cwd}", "-v", f"{parent}:{parent}:ro", "-w", str(cwd)]
-        args += env_options(run.job_env)
+        container_env = job_environment(run.env, run.job_env, self.base_env)
+        args += env_options(container_env)
         shell = run.shell
         if shell.startswith("bash"):
             shell = "sh -e {0}"  # images built FROM scratch/busybox have no bash
@@ -273,7 +280,7 @@ class DockerExecutor:
             self.image,
             *shlex.split(shell_command(shell, str(run.script))),
         ]
-        process_env = docker_cli_env({**run.env, **run.job_env})
+        process_env = docker_cli_env({**run.env, **container_env})
         try:
             return await execute(
                 local_starter(process_env),

@@ -43,6 +43,7 @@ from pathlib import Path
 
 from opsforge.connectors.base import Connector
 from opsforge.errors import TransferError, UsageError
+from opsforge.pipelines.variables import LOCAL_ONLY, job_environment
 from opsforge.types import Result
 
 __all__ = [
@@ -246,10 +247,6 @@ def unpack_files(tar_path: Path, root: Path, expected: set[str], host: str) -> i
     return count
 
 
-#: variables an ssh job never gets from this machine (unless the job sets them itself)
-LOCAL_ONLY = frozenset({"PATH", "HOME", "PWD", "TMPDIR", "OPSFORGE_PROJECT_DIR"})
-
-
 def remote_env(
     env: Mapping[str, str],
     job_env: Mapping[str, str],
@@ -257,15 +254,12 @@ def remote_env(
     local_workdir: str,
     work: str,
 ) -> dict[str, str]:
-    """What a job's steps get on the host: what the job defines or receives (``job_env``,
-    and every value of ``env`` that is not this machine's own environment ``base``:
-    dotenv of its needs, ``--var``, predefined ``CI_*``), never :data:`LOCAL_ONLY`;
+    """What a job's steps get on the host (:func:`~opsforge.pipelines.variables.job_environment`);
     paths into the local workdir point into the remote ``work`` instead."""
-    out: dict[str, str] = {}
-    for key, value in env.items():
-        if key in job_env or (key not in LOCAL_ONLY and base.get(key) != value):
-            out[key] = value.replace(local_workdir, work) if local_workdir in value else value
-    return out
+    return {
+        key: value.replace(local_workdir, work) if local_workdir in value else value
+        for key, value in job_environment(env, job_env, base).items()
+    }
 
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")

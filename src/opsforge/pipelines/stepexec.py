@@ -141,7 +141,7 @@ class StepSequence:
                 wait_timeout=state.settings.services_timeout,
             )  # fmt: skip
             network = self.services.step_network
-        return DockerExecutor(image, stem, network=network, labels=labels)
+        return DockerExecutor(image, stem, network=network, labels=labels, base_env=state.base_env)
 
     def _service_names(self) -> str:
         return ", ".join(s.alias or s.name for s in self.job.services)

@@ -9,7 +9,7 @@ from pathlib import Path
 from opsforge.pipelines.errors import PipelineError
 from opsforge.pipelines.model import Variable
 
-__all__ = ["expand", "parse_dotenv", "resolve_variables"]
+__all__ = ["LOCAL_ONLY", "expand", "job_environment", "parse_dotenv", "resolve_variables"]
 
 _REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 _DOTENV_LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
@@ -42,6 +42,25 @@ def resolve_variables(variables: Mapping[str, Variable], base: Mapping[str, str]
         env[name] = value
         out[name] = value
     return out
+
+
+#: this machine's own variables that a job's container or remote host never inherits
+#: (unless the job sets them itself)
+LOCAL_ONLY = frozenset({"PATH", "HOME", "PWD", "TMPDIR", "OPSFORGE_PROJECT_DIR"})
+
+
+def job_environment(
+    env: Mapping[str, str], job_env: Mapping[str, str], base: Mapping[str, str]
+) -> dict[str, str]:
+    """What a job's steps get away from this machine (in a container, on a host): what the
+    job defines or receives — ``job_env``, and every value of ``env`` that is not this
+    machine's own environment ``base`` (the dotenv of its needs, ``--var``, predefined
+    ``CI_*``) — never :data:`LOCAL_ONLY`."""
+    return {
+        key: value
+        for key, value in env.items()
+        if key in job_env or (key not in LOCAL_ONLY and base.get(key) != value)
+    }
 
 
 def parse_dotenv(path: Path) -> dict[str, str]:
