@@ -165,3 +165,30 @@ def test_ctrl_c_kills_running_jobs(project: ProjectFactory, tmp_path: Path) -> N
     assert proc.returncode == 130, err
     assert "canceled" in err
     assert _gone(int(pidfile.read_text()))
+
+
+def test_a_running_jobs_log_file_is_written_as_lines_arrive(
+    project: ProjectFactory, tmp_path: Path
+) -> None:
+    """`tail -f` on a job's log shows its output while the job still runs."""
+    gate = tmp_path / "gate"
+    root = project(
+        f"slow:\n  script: ['echo first-line', 'while [ ! -e {gate} ]; do sleep 0.05; done']\n"
+    )
+    env = {**os.environ, "OPSFORGE_STATE_DIR": str(tmp_path / "s")}
+    proc = subprocess.Popen(
+        [*OPSFORGE, "pipeline", "run", "--in-place"], cwd=root, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180  # a bound on a busy machine, not a timing check
+        while True:
+            logs = list((root / ".opsforge" / "runs").glob("*/logs/slow.log"))
+            if logs and "first-line" in logs[0].read_text():
+                break
+            assert proc.poll() is None, "the job ended before its gate opened"
+            assert time.monotonic() < deadline, "the line never reached the log file"
+            time.sleep(0.05)
+    finally:
+        gate.write_text("")
+        assert proc.wait(timeout=180) == 0

@@ -40,6 +40,8 @@ class JobLog:
         self._buffers[stream] = rest
         for line in lines:
             self._emit(stream, line.rstrip("\r"))
+        if lines and self._file is not None:
+            self._file.flush()  # whole lines reach the file per chunk read: `tail -f` is live
 
     def stdout(self, chunk: str) -> None:
         self.feed("stdout", chunk)
@@ -51,6 +53,8 @@ class JobLog:
         """A line from opsforge itself (section headers, warnings)."""
         self.flush()
         self._emit("opsforge", text)
+        if self._file is not None:
+            self._file.flush()
 
     def flush(self) -> None:
         for stream, rest in list(self._buffers.items()):
