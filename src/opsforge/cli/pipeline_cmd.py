@@ -332,7 +332,11 @@ def _panes(ui: str) -> bool:
     metavar="JOB",
     help="Also start this manual job in a whole-pipeline run (repeatable).",
 )
-@click.option("--keep-workdirs", is_flag=True, help="Keep each job's isolated workdir.")
+@click.option(
+    "--keep-workdirs",
+    is_flag=True,
+    help="Keep each job's workdir: the isolated local ones and an ssh job's directory on its host.",
+)
 @click.option("-i", "--inventory", help="Inventory for jobs that run on a host (executor ssh).")
 @click.option(
     "--services-timeout",
