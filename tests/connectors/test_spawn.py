@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from opsforge.connectors import spawn as spawn_module
 from opsforge.connectors.spawn import kill_group, spawn
 from opsforge.errors import CommandTimeout
 from opsforge.pipelines.executors import shell_argv
@@ -17,6 +18,16 @@ from opsforge.testing import wait_gone
 from .conftest import arun, assert_cancel_kills, sleeper
 
 ENV = {"PATH": os.environ["PATH"], "A": "it's"}
+
+
+@pytest.fixture(autouse=True, params=["pidfd", "asyncio"])
+def start_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs both ways a program can be started: watched through a pidfd
+    (Linux 5.3+), and through asyncio's subprocess support (the fallback elsewhere)."""
+    if request.param == "pidfd" and not spawn_module._PIDFD:
+        pytest.skip("this kernel has no pidfd_open")
+    monkeypatch.setattr(spawn_module, "_PIDFD", request.param == "pidfd")
+    return str(request.param)
 
 
 def test_exit_code_env_cwd_and_streams(tmp_path: Path) -> None:
