@@ -1,9 +1,11 @@
 """Where a job's scripts run: the local shell (default), a docker container, or an ssh host.
 
-Every executor runs one script file per step through
-:func:`opsforge.connectors.execution.execute` (the same streaming, timeout and
-process-group kill as ``opsforge exec``): each step is its own process group, and a
-timeout or Ctrl-C kills the whole group. Docker additionally removes the container.
+Every executor runs one script file per step, each step its own process group: a
+timeout or Ctrl-C kills the whole group. The shell and docker executors start their
+program (``bash -e step.sh``, ``docker run ...``) directly with
+:func:`opsforge.connectors.spawn.spawn`; docker additionally removes the container.
+The ssh executor runs the step through the host's pooled connection (the same
+streaming, timeout and remote process-group kill as ``opsforge exec``).
 """
 
 from __future__ import annotations
@@ -21,8 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from opsforge.connectors.base import OutputCallback
-from opsforge.connectors.execution import execute
-from opsforge.connectors.local import local_starter
 from opsforge.connectors.spawn import spawn
 from opsforge.pipelines.variables import job_environment
 from opsforge.types import HostSpec, Result
@@ -282,14 +282,13 @@ class DockerExecutor:
         ]
         process_env = docker_cli_env({**run.env, **container_env})
         try:
-            return await execute(
-                local_starter(process_env),
-                "exec " + shlex.join(args),
-                host="local",
+            return await spawn(
+                args,
+                env=process_env,
+                cwd=str(cwd),
                 timeout=run.time_limit,
                 on_stdout=run.on_stdout,
                 on_stderr=run.on_stderr,
-                capture=False,
             )
         except BaseException:  # timeout, Ctrl-C: the CLI is killed, the container is not
             await asyncio.shield(asyncio.to_thread(remove_containers, [name]))
