@@ -104,12 +104,68 @@ def test_circleci_pipeline_parameters(project: ProjectFactory, tmp_path: Path) -
     assert ".circleci/config.yml:3: pipeline parameter 'shard' must be one of 1, 2" in bad.stderr
 
 
-def test_formats_without_inputs_refuse_them(project: ProjectFactory, tmp_path: Path) -> None:
+GITLAB_INPUTS = """\
+spec:
+  inputs:
+    environment:
+      options: [staging, production]
+      default: staging
+    replicas:
+      type: number
+      default: 1
+    canary:
+      type: boolean
+      default: false
+    version:
+      regex: ^v[0-9]+\\.[0-9]+$
+    regions:
+      type: array
+      default: [eu]
+---
+deploy:
+  script:
+    - echo "deploy $[[ inputs.version ]] x$[[ inputs.replicas ]] to $[[ inputs.environment ]]"
+    - echo "canary=$[[ inputs.canary ]] regions=$[[ inputs.regions ]]"
+"""
+
+
+def test_gitlab_pipeline_inputs(project: ProjectFactory, tmp_path: Path) -> None:
+    """GitLab's pipeline inputs: ``spec:inputs`` in the header of .gitlab-ci.yml."""
+    root = project(GITLAB_INPUTS)
+    state = tmp_path / "state"
+    args = ["--input", "version=v1.2", "--input", "replicas=3", "--input", "canary=true"]
+    proc = cli(root, "pipeline", "run", "--in-place", *args, state=state)
+    assert proc.returncode == 0, proc.stderr
+    assert "deploy v1.2 x3 to staging" in proc.stdout
+    assert 'canary=true regions=["eu"]' in proc.stdout
+    proc = cli(
+        root, "pipeline", "run", "--in-place", "--input", "version=v2.0",
+        "--input", "regions=[eu, us]", "--input", "environment=production", state=state,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "deploy v2.0 x1 to production" in proc.stdout
+    assert 'regions=["eu", "us"]' in proc.stdout
+    for bad, words in [
+        ([], ".gitlab-ci.yml:12: input 'version' is required (no default) and not given"),
+        (["version=2.0"], ".gitlab-ci.yml:12: input 'version': '2.0' does not match"),
+        (["version=v1.0", "replicas=many"], ".gitlab-ci.yml:6: input 'replicas' (number)"),
+        (["version=v1.0", "canary=yes"], ".gitlab-ci.yml:9: input 'canary' (boolean)"),
+        (["version=v1.0", "environment=prod"], ".gitlab-ci.yml:3: input 'environment' must be"),
+        (["version=v1.0", "regions=eu"], ".gitlab-ci.yml:14: input 'regions' (array)"),
+        (["version=v1.0", "nope=1"], "input 'nope' is not declared in spec:inputs"),
+    ]:
+        flags = [f for pair in bad for f in ("--input", pair)]
+        proc = cli(root, "pipeline", "list", *flags, state=state)
+        assert proc.returncode == 2, (bad, proc.stderr)
+        assert words in proc.stderr, (bad, proc.stderr)
+        assert "Traceback" not in proc.stderr
+
+
+def test_a_file_without_spec_inputs_refuses_them(project: ProjectFactory, tmp_path: Path) -> None:
     root = project("a:\n  script: [echo a]\n")
     proc = cli(root, "pipeline", "run", "--input", "x=1", state=tmp_path / "state")
     assert proc.returncode == 2
-    assert "--input: gitlab pipelines take no inputs" in proc.stderr
-    assert "use --var" in proc.stderr
+    assert "input 'x' given, but the file declares no spec:inputs" in proc.stderr
 
 
 JENKINSFILE = """\

@@ -49,6 +49,8 @@ Exit codes:
 
 #: the formats whose files declare inputs that --input sets, and what they call them
 INPUT_FORMATS = {
+    "gitlab": "spec:inputs",
+    "native": "spec:inputs",
     "github": "workflow inputs",
     "circleci": "pipeline parameters",
     "jenkins": "parameters",
@@ -111,9 +113,9 @@ def load_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "inputs",
             multiple=True,
             metavar="NAME=VALUE",
-            help="A GitHub workflow input (on.workflow_dispatch/workflow_call inputs), "
-            "CircleCI pipeline parameter or Jenkins parameter, checked against its "
-            "declared type. Repeatable.",
+            help="A GitLab spec:inputs value, GitHub workflow input (on.workflow_dispatch/"
+            "workflow_call inputs), CircleCI pipeline parameter or Jenkins parameter, "
+            "checked against its declared type. Repeatable.",
         ),
         click.option(
             "--secret",

@@ -78,8 +78,10 @@ class IncludeResolver:
         except ValueError:
             return str(path)
 
-    def load(self, path: Path) -> YMap:
-        config = self._load_file(path, depth=0)
+    def load(self, path: Path, inputs: Mapping[str, str] | None = None) -> YMap:
+        """The main file (its ``spec:inputs`` set by ``inputs``: ``--input`` text) and
+        everything it includes, merged."""
+        config = self._load_file(path, depth=0, inputs=inputs, cli=True)
         if self.missing and not self.allow_missing:
             raise MissingIncludes(self.missing, self.display(path))
         for what, expected, _where in self.missing:
@@ -88,7 +90,9 @@ class IncludeResolver:
             )
         return config
 
-    def _load_file(self, path: Path, depth: int, inputs: Mapping[str, Any] | None = None) -> YMap:
+    def _load_file(
+        self, path: Path, depth: int, inputs: Mapping[str, Any] | None = None, cli: bool = False
+    ) -> YMap:
         if len(self.files) > MAX_INCLUDES:
             raise PipelineError(
                 f"more than {MAX_INCLUDES} included files (an include loop?)",
@@ -96,7 +100,7 @@ class IncludeResolver:
             )
         name = self.display(path)
         self.files.append(name)
-        data = load_yaml_file(path, name, inputs)
+        data = load_yaml_file(path, name, inputs, cli_inputs=cli)
         if data is None:
             data = YMap()
             data.path = name

@@ -114,7 +114,7 @@ class GitLabLoader:
             allow_missing=self.options.allow_missing_includes,
             rule_check=self._include_rules,
         )
-        config = resolver.load(self.path)
+        config = resolver.load(self.path, self.options.inputs)
         self.warnings += resolver.warnings
         config = resolve_references(config, config)
         global_vars = parse_variables(

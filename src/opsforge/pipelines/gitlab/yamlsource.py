@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from opsforge.pipelines.errors import PipelineError
+from opsforge.pipelines.gitlab.inputs import interpolate
 from opsforge.pipelines.model import SourceLocation
 
 __all__ = ["Reference", "YMap", "YSeq", "load_yaml_file", "loc", "resolve_references"]
@@ -111,37 +112,19 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _constr
 _Loader.add_constructor("!reference", _construct_reference)
 
 
-_INPUT = re.compile(r"\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*\]\]")
-
-
-def _interpolate(header: Any, body: str, inputs: Mapping[str, Any], name: str) -> str:
-    """``$[[ inputs.x ]]`` in ``body`` replaced by ``inputs`` or the ``spec:inputs`` default."""
-    spec = header.get("spec") if isinstance(header, Mapping) else None
-    declared = spec.get("inputs") if isinstance(spec, Mapping) else None
-    declared = declared if isinstance(declared, Mapping) else {}
-    for key in inputs:
-        if key not in declared:
-            raise PipelineError(f"include input {key!r} is not declared in spec:inputs", path=name)
-
-    def value(match: re.Match[str]) -> str:
-        key = match.group(1)
-        if key in inputs:
-            return str(inputs[key])
-        options = declared.get(key)
-        if isinstance(options, Mapping) and "default" in options:
-            return str(options["default"])
-        raise PipelineError(f"input {key!r} has no value and no default", path=name)
-
-    return _INPUT.sub(value, body)
-
-
 def load_yaml_file(
-    path: Path, display: str | None = None, inputs: Mapping[str, Any] | None = None
+    path: Path,
+    display: str | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    *,
+    cli_inputs: bool = False,
 ) -> Any:
     """Parse ``path``; syntax errors become :class:`PipelineError` with file:line.
 
     A file of two documents whose first holds ``spec:`` (a CI/CD component or a
-    file with inputs) yields the second, with ``$[[ inputs.x ]]`` interpolated.
+    file with inputs) yields the second, with ``$[[ inputs.x ]]`` interpolated
+    (:mod:`opsforge.pipelines.gitlab.inputs`); ``cli_inputs``: the values are
+    ``--input`` text, converted to the declared types.
     """
     name = display or str(path)
     try:
@@ -152,8 +135,14 @@ def load_yaml_file(
     if len(parts) == 2 and re.search(r"^spec:", parts[0], re.M):
         header = _parse(parts[0], name)
         offset = parts[0].count("\n")  # the body starts on the "---" line itself
-        body = _interpolate(header, parts[1], inputs or {}, name)
+        body = interpolate(header, parts[1], inputs or {}, name, from_cli=cli_inputs)
         return _parse("\n" * offset + body, name)
+    if inputs:
+        raise PipelineError(
+            f"input {next(iter(inputs))!r} given, but the file declares no spec:inputs "
+            "(a header document `spec: {inputs: ...}` then `---`)",
+            path=name,
+        )
     return _parse(text, name)
 
 
