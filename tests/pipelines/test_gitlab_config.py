@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from opsforge.pipelines.errors import PipelineError
 from opsforge.pipelines.gitlab.expr import parse_expression
 from opsforge.pipelines.model import When
 
@@ -237,3 +238,38 @@ spec:
     assert job.source is not None
     assert job.source.line == 7  # lines count from the top of the component file
     assert "hi from the component" in log_text(run(root), "hello-hi")
+
+
+def test_include_inputs_keep_their_yaml_types_and_are_checked(project: ProjectFactory) -> None:
+    template = """\
+spec:
+  inputs:
+    replicas: {type: number}
+    canary: {type: boolean, default: false}
+    regions: {type: array, default: [eu]}
+---
+deploy:
+  parallel:
+    matrix:
+      - REGION: $[[ inputs.regions ]]
+  script: [echo "x$[[ inputs.replicas ]] canary=$[[ inputs.canary ]] in $REGION"]
+"""
+    good = project(
+        "include:\n  - local: deploy.yml\n    inputs: {replicas: 3, canary: true}\n",
+        files={"deploy.yml": template},
+    )
+    result = run(good)
+    assert "x3 canary=true in eu" in log_text(result, "deploy: [eu]")
+    for inputs, words in [
+        ("{replicas: three}", "deploy.yml:3: input 'replicas' (number): 'three' is not a number"),
+        ("{replicas: 1, canary: 'yes'}", "deploy.yml:4: input 'canary' (boolean)"),
+        ("{canary: true}", "deploy.yml:3: input 'replicas' is required (no default)"),
+        ("{replicas: 1, extra: 2}", "input 'extra' is not declared in spec:inputs"),
+    ]:
+        root = project(
+            f"include:\n  - local: deploy.yml\n    inputs: {inputs}\n",
+            files={"deploy.yml": template},
+        )
+        with pytest.raises(PipelineError) as caught:
+            load(root)
+        assert words in str(caught.value), (inputs, str(caught.value))
