@@ -273,3 +273,36 @@ deploy:
         with pytest.raises(PipelineError) as caught:
             load(root)
         assert words in str(caught.value), (inputs, str(caught.value))
+
+
+def test_input_functions_expand_vars_truncate_posix_escape(project: ProjectFactory) -> None:
+    template = """\
+spec:
+  inputs:
+    title: {default: "It's $CI_COMMIT_BRANCH"}
+    sha: {default: $CI_COMMIT_SHA}
+---
+show:
+  script:
+    - echo $[[ inputs.title | expand_vars | posix_escape ]]
+    - echo "short=$[[ inputs.sha | expand_vars | truncate(0,8) ]]"
+"""
+    root = project("include: [{local: show.yml}]\n", files={"show.yml": template})
+    sha = git(root, "rev-parse", "HEAD").strip()
+    text = log_text(run(root), "show")
+    assert "It's main" in text  # expanded, then escaped as one shell word
+    assert f"short={sha[:8]}" in text
+    for bad, words in [
+        ("$[[ inputs.sha | shout ]]", "show.yml:7: unknown input function 'shout'"),
+        ("$[[ inputs.sha | truncate(a,b) ]]", "unknown input function 'truncate(a,b)'"),
+        (
+            "$[[ inputs.sha | expand_vars | expand_vars | expand_vars | expand_vars ]]",
+            "at most 3 functions",
+        ),
+        ("$[[ inputs.nope ]]", "show.yml:7: $[[ inputs.nope ]]: no input 'nope'"),
+    ]:
+        broken = template.split("---")[0] + f"---\nshow:\n  script: [echo {bad}]\n"
+        (root / "show.yml").write_text(broken)
+        with pytest.raises(PipelineError) as caught:
+            load(root)
+        assert words in str(caught.value), (bad, str(caught.value))

@@ -62,9 +62,16 @@ class IncludeResolver:
     """Loads the main file and everything it includes (see the module docstring)."""
 
     def __init__(
-        self, root: Path, vendor_dir: Path | None, *, allow_missing: bool, rule_check: Any = None
+        self,
+        root: Path,
+        vendor_dir: Path | None,
+        *,
+        allow_missing: bool,
+        rule_check: Any = None,
+        variables: Mapping[str, str] | None = None,
     ) -> None:
         self.root = root
+        self.variables = variables or {}  # what inputs' expand_vars expands
         self.vendor = vendor_dir or root / ".opsforge" / "vendor"
         self.allow_missing = allow_missing
         self.rule_check = rule_check  # callable(rules, where) -> bool for include:rules
@@ -100,7 +107,7 @@ class IncludeResolver:
             )
         name = self.display(path)
         self.files.append(name)
-        data = load_yaml_file(path, name, inputs, cli_inputs=cli)
+        data = load_yaml_file(path, name, inputs, cli_inputs=cli, variables=self.variables)
         if data is None:
             data = YMap()
             data.path = name

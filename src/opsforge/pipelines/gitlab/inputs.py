@@ -8,7 +8,10 @@ is parsed.
 
 A declared input may have ``default`` (without one it is required), ``type`` (``string``,
 the default, ``number``, ``boolean`` or ``array``), ``options`` (the values allowed) and
-``regex`` (a value must match it); ``description`` is for people. A value of the wrong
+``regex`` (a value must match it); ``description`` is for people. A reference may pass
+the value through up to three functions: ``$[[ inputs.x | expand_vars | truncate(0,8) ]]``
+(``expand_vars``: ``$VAR`` from the predefined variables and ``--var``; ``posix_escape``:
+safe as one shell word; ``truncate(offset,length)``). A value of the wrong
 type, not among the options or not matching, an undeclared input and a required one left
 out are errors naming the file and the line of the declaration, before anything runs.
 """
@@ -23,10 +26,16 @@ from typing import Any
 import yaml
 
 from opsforge.pipelines.errors import PipelineError
+from opsforge.pipelines.variables import expand
 
-__all__ = ["interpolate"]
+__all__ = ["MAX_FUNCTIONS", "interpolate", "posix_escape"]
 
-_REFERENCE = re.compile(r"\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*\]\]")
+_REFERENCE = re.compile(
+    r"\$\[\[\s*inputs\.([A-Za-z0-9_-]+)((?:\s*\|\s*[A-Za-z_]+(?:\([^)]*\))?)*)\s*\]\]"
+)
+_FUNCTION = re.compile(r"\|\s*([A-Za-z_]+)(?:\(([^)]*)\))?")
+MAX_FUNCTIONS = 3  # GitLab's limit per reference
+_POSIX_SAFE = re.compile(r"[A-Za-z0-9_\-.,:+/@\n]")
 _TYPES = ("string", "number", "boolean", "array")
 
 
@@ -103,11 +112,57 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def posix_escape(text: str) -> str:
+    """``text`` safe as one POSIX shell word: a backslash before every character that is
+    not a letter, digit or one of ``_-.,:+/@`` (GitLab's ``posix_escape``, after Ruby's
+    ``Shellwords.escape``); an empty text is ``''``."""
+    if not text:
+        return "''"
+    return "".join(
+        "'\n'" if c == "\n" else (c if _POSIX_SAFE.fullmatch(c) else "\\" + c) for c in text
+    )
+
+
+def _apply(
+    functions: str,
+    text: str,
+    variables: Mapping[str, str],
+    where: dict[str, Any],
+) -> str:
+    """The interpolation functions of one reference (``| expand_vars | truncate(0,8)``)."""
+    calls = _FUNCTION.findall(functions)
+    if len(calls) > MAX_FUNCTIONS:
+        raise PipelineError(f"at most {MAX_FUNCTIONS} functions per input reference", **where)
+    for fn, raw_args in calls:
+        args = [a.strip() for a in raw_args.split(",")] if raw_args.strip() else []
+        if fn == "expand_vars" and not args:
+            text = expand(text, variables, keep_unknown=True)
+        elif fn == "posix_escape" and not args:
+            text = posix_escape(text)
+        elif fn == "truncate" and len(args) == 2 and all(a.isdigit() for a in args):
+            offset, length = int(args[0]), int(args[1])
+            text = text[offset : offset + length]
+        else:
+            known = "expand_vars, posix_escape, truncate(offset,length)"
+            shown = f"{fn}({raw_args})" if raw_args else fn
+            raise PipelineError(f"unknown input function {shown!r} (known: {known})", **where)
+    return text
+
+
 def interpolate(
-    header: Any, body: str, given: Mapping[str, Any], name: str, *, from_cli: bool = False
+    header: Any,
+    body: str,
+    given: Mapping[str, Any],
+    name: str,
+    *,
+    from_cli: bool = False,
+    variables: Mapping[str, str] | None = None,
+    body_line: int = 1,
 ) -> str:
     """``body`` with ``$[[ inputs.x ]]`` replaced (see the module docstring). ``given``:
-    the values (from an include's ``inputs:``, or ``--input`` text when ``from_cli``)."""
+    the values (from an include's ``inputs:``, or ``--input`` text when ``from_cli``);
+    ``variables``: what ``expand_vars`` expands (predefined and ``--var``);
+    ``body_line``: the file line ``body`` starts on (for errors)."""
     spec = header.get("spec") if isinstance(header, Mapping) else None
     declared = spec.get("inputs") if isinstance(spec, Mapping) else None
     declared = declared if isinstance(declared, Mapping) else {}
@@ -130,9 +185,14 @@ def interpolate(
             raise PipelineError(f"input {key!r} is required (no default) and not given", **where)
 
     def replace(match: re.Match[str]) -> str:
-        key = match.group(1)
+        key, functions = match.group(1), match.group(2)
+        line = body_line + body.count("\n", 0, match.start())
         if key not in values:
-            raise PipelineError(f"$[[ inputs.{key} ]]: no input {key!r} in spec:inputs", path=name)
-        return values[key]
+            raise PipelineError(
+                f"$[[ inputs.{key} ]]: no input {key!r} in spec:inputs", path=name, line=line
+            )
+        if not functions:
+            return values[key]
+        return _apply(functions, values[key], variables or {}, {"path": name, "line": line})
 
     return _REFERENCE.sub(replace, body)

@@ -113,6 +113,7 @@ class GitLabLoader:
             self.options.vendor_dir,
             allow_missing=self.options.allow_missing_includes,
             rule_check=self._include_rules,
+            variables=self.rule_ctx.env,
         )
         config = resolver.load(self.path, self.options.inputs)
         self.warnings += resolver.warnings

@@ -118,13 +118,15 @@ def load_yaml_file(
     inputs: Mapping[str, Any] | None = None,
     *,
     cli_inputs: bool = False,
+    variables: Mapping[str, str] | None = None,
 ) -> Any:
     """Parse ``path``; syntax errors become :class:`PipelineError` with file:line.
 
     A file of two documents whose first holds ``spec:`` (a CI/CD component or a
     file with inputs) yields the second, with ``$[[ inputs.x ]]`` interpolated
     (:mod:`opsforge.pipelines.gitlab.inputs`); ``cli_inputs``: the values are
-    ``--input`` text, converted to the declared types.
+    ``--input`` text, converted to the declared types; ``variables``: what the
+    ``expand_vars`` function expands.
     """
     name = display or str(path)
     try:
@@ -135,7 +137,15 @@ def load_yaml_file(
     if len(parts) == 2 and re.search(r"^spec:", parts[0], re.M):
         header = _parse(parts[0], name)
         offset = parts[0].count("\n")  # the body starts on the "---" line itself
-        body = interpolate(header, parts[1], inputs or {}, name, from_cli=cli_inputs)
+        body = interpolate(
+            header,
+            parts[1],
+            inputs or {},
+            name,
+            from_cli=cli_inputs,
+            variables=variables,
+            body_line=offset + 1,
+        )
         return _parse("\n" * offset + body, name)
     if inputs:
         raise PipelineError(
