@@ -176,9 +176,11 @@ def test_circleci_secondary_image_is_on_localhost(repo: Path, dockerd: str) -> N
                 docker:
                   - image: {IMAGE}
                   - image: {WEB}
+                    name: webby
                     environment: {{WHO: circle}}
                 steps:
                   - run: {GET} localhost 8080 | tail -1
+                  - run: {GET} webby 8080 | tail -1 | sed s/^/by-name-/
             workflows:
               main: {{jobs: [build]}}
             """
@@ -188,7 +190,8 @@ def test_circleci_secondary_image_is_on_localhost(repo: Path, dockerd: str) -> N
     text = log_text(result, "build")
     assert result.exit_code == 0, text
     assert "hello-from-web" in text
-    assert f"service {WEB}: started {WEB} on localhost" in text
+    assert "by-name-hello-from-web" in text  # CircleCI's `name:`
+    assert f"service webby: started {WEB} on localhost (webby)" in text
     assert leftovers(dockerd, result.run_id) == ("", "")
 
 

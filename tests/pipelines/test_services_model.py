@@ -117,6 +117,7 @@ def test_circleci_secondary_images_are_services(repo: Path) -> None:
                     environment: {POSTGRES_PASSWORD: pw}
                     command: postgres -c fsync=off
                   - image: redis:7
+                    name: cache
                     entrypoint: [redis-server, --save, '']
                 steps: [{run: 'true'}]
             workflows:
@@ -131,5 +132,5 @@ def test_circleci_secondary_images_are_services(repo: Path) -> None:
             command=("postgres", "-c", "fsync=off"),
             variables={"POSTGRES_PASSWORD": "pw"},
         ),
-        Service("redis:7", entrypoint=("redis-server", "--save", "")),
+        Service("redis:7", alias="cache", entrypoint=("redis-server", "--save", "")),
     )

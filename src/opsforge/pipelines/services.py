@@ -133,9 +133,9 @@ def plan_services(
         own = {k: expand(v, job_env, keep_unknown=True) for k, v in service.variables.items()}
         aliases: tuple[str, ...] = ()
         env = own
-        if style == "github":
+        if style in ("github", "circleci"):  # the service key / CircleCI's `name:`
             aliases = (service.alias,) if service.alias else ()
-        elif style != "circleci":
+        else:
             user = tuple((service.alias or "").replace(",", " ").split())
             aliases = tuple(dict.fromkeys((*user, *default_aliases(name))))
             env = {**job_env, **own}
@@ -239,6 +239,10 @@ class JobServices:
         if network == self.network:
             for alias in planned.aliases:
                 args += ["--network-alias", alias]
+        if first and self.shared_localhost:  # CircleCI `name:`: every container of the
+            # shared namespace (they share this one's /etc/hosts) finds it on localhost
+            for other in self.planned:
+                args += [f"--add-host={alias}:127.0.0.1" for alias in other.aliases]
         args += env_options(planned.env)
         args += list(service.options)
         command = list(service.command)
@@ -254,9 +258,10 @@ class JobServices:
         started = _Started(planned, proc.stdout.decode().strip())
         self._started.append(started)
         started.follower = asyncio.create_task(self._follow(started))
-        where = f" as {', '.join(planned.aliases)}" if planned.aliases else ""
+        names = ", ".join(planned.aliases)
+        where = f" as {names}" if names else ""
         if self.shared_localhost:
-            where = " on localhost"
+            where = f" on localhost ({names})" if names else " on localhost"
         self.log.note(f"service {planned.label}: started {planned.image.name}{where}")
         return None
 

@@ -540,10 +540,12 @@ def _words(value: Any) -> tuple[str, ...]:
 
 
 def _secondary(spec: Mapping[str, Any]) -> Service:
-    """A secondary ``docker:`` image: a service the job reaches on localhost."""
+    """A secondary ``docker:`` image: a service the job reaches on localhost (and by its
+    ``name:``, when it has one)."""
     env = spec.get("environment")
     return Service(
         _text(spec.get("image")),
+        alias=_text(spec["name"]) if spec.get("name") else None,
         command=_words(spec.get("command")) if spec.get("command") is not None else (),
         entrypoint=_words(spec["entrypoint"]) if spec.get("entrypoint") is not None else None,
         variables={str(k): _text(v) for k, v in env.items()} if isinstance(env, Mapping) else {},
