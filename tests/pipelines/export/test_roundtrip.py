@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from opsforge.pipelines.export import TARGETS, default_path, export_pipeline, graph_signature
-from opsforge.pipelines.model import Pipeline
+from opsforge.pipelines.model import Pipeline, Service
 from opsforge.pipelines.records import JobStatus
 
 from ..github.conftest import git, load, log_of, run
@@ -147,3 +147,61 @@ def test_exporting_a_workflow_with_expressions_says_so(repo: Path) -> None:
     git(repo, "commit", "-q", "-m", "wf")
     exported = export_pipeline(load(repo, path, "github"), "gitlab")
     assert any("decided at run time in github" in w for w in exported.warnings)
+
+
+SERVICES = """\
+stages: [test]
+test:
+  stage: test
+  image: busybox:latest
+  services:
+    - name: postgres:16
+      alias: db
+      variables: {POSTGRES_PASSWORD: pw}
+    - redis:7
+  script: [echo hi]
+"""
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        (
+            "gitlab",
+            (
+                Service("postgres:16", alias="db", variables={"POSTGRES_PASSWORD": "pw"}),
+                Service("redis:7"),
+            ),
+        ),
+        (
+            "github",
+            (
+                Service("postgres:16", alias="db", variables={"POSTGRES_PASSWORD": "pw"}),
+                Service("redis:7", alias="redis"),  # GitHub names every service
+            ),
+        ),
+        (
+            "circleci",
+            (
+                Service("postgres:16", alias="db", variables={"POSTGRES_PASSWORD": "pw"}),
+                Service("redis:7"),
+            ),
+        ),
+    ],
+)
+def test_services_survive_the_round_trip(
+    repo: Path, target: str, expected: tuple[Service, ...]
+) -> None:
+    native = load(repo, _native(repo, SERVICES), "native")
+    path, warnings = _export(repo, native, target)
+    (job,) = load(repo, path, IMPORTER[target]).jobs
+    assert job.services == expected
+    assert not [w for w in warnings if "service" in w]
+
+
+def test_jenkins_says_services_are_left_out(repo: Path) -> None:
+    native = load(repo, _native(repo, SERVICES), "native")
+    _, warnings = _export(repo, native, "jenkins")
+    assert any(
+        "services (postgres:16, redis:7) have no declarative equivalent" in w for w in warnings
+    )

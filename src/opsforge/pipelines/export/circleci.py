@@ -14,21 +14,39 @@ from opsforge.pipelines.export.graph import (
     groups,
     identifier,
     script,
+    service_extras,
     user_variables,
 )
 from opsforge.pipelines.export.yaml_text import dump
-from opsforge.pipelines.model import Pipeline, When
+from opsforge.pipelines.model import Pipeline, Service, When
 
 __all__ = ["to_circleci"]
 
 DEFAULT_IMAGE = "cimg/base:current"
 
 
+def _secondary(job: str, service: Service, warnings: list[str]) -> dict[str, Any]:
+    """A service as a secondary ``docker:`` image (reached on localhost, or its name)."""
+    entry: dict[str, Any] = {"image": service.name}
+    alias = (service.alias or "").replace(",", " ").split()
+    if alias:
+        entry["name"] = alias[0]
+    entry.update(service_extras(service, "environment"))
+    if service.options:
+        warnings.append(f"{job}: service {service.name} options have no CircleCI key; left out")
+    return entry
+
+
 def _job(
     group: Group, by_name: dict[str, Group], pipeline: Pipeline, warnings: list[str]
 ) -> dict[str, Any]:
     job = group.first
-    out: dict[str, Any] = {"docker": [{"image": job.image.name if job.image else DEFAULT_IMAGE}]}
+    out: dict[str, Any] = {
+        "docker": [
+            {"image": job.image.name if job.image else DEFAULT_IMAGE},
+            *(_secondary(group.name, s, warnings) for s in job.services),
+        ]
+    }
     if group.is_matrix:
         out["parameters"] = {axis: {"type": "string"} for axis in group.axes}
     plain, secret = user_variables(job)

@@ -5,6 +5,8 @@ actions/cache, ``if: always()``/``failure()`` for when, secrets from ``secrets.*
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from opsforge.pipelines.export.graph import (
     user_variables,
 )
 from opsforge.pipelines.export.yaml_text import dump
-from opsforge.pipelines.model import ArtifactWhen, Pipeline, When
+from opsforge.pipelines.model import ArtifactWhen, Pipeline, Service, When
 
 __all__ = ["to_github"]
 
@@ -56,6 +58,29 @@ def _common_dir(paths: tuple[str, ...]) -> str:
     return str(Path(*common)) if common else "."
 
 
+def _services(
+    job: str, services: Sequence[Service], warnings: list[str]
+) -> dict[str, dict[str, Any]]:
+    """``services:`` keyed by the name the job reaches each by (its alias, else one made
+    from the image name)."""
+    out: dict[str, dict[str, Any]] = {}
+    for service in services:
+        alias = (service.alias or "").replace(",", " ").split()
+        key = alias[0] if alias else identifier(service.name.split("/")[-1].split(":")[0])
+        entry: dict[str, Any] = {"image": service.name}
+        if service.variables:
+            entry["env"] = dict(service.variables)
+        if service.options:
+            entry["options"] = shlex.join(service.options)
+        if service.command or service.entrypoint is not None:
+            warnings.append(
+                f"{job}: service {service.name}: GitHub services take no command or "
+                "entrypoint; left out"
+            )
+        out[key] = entry
+    return out
+
+
 def _job(
     group: Group, by_name: dict[str, Group], pipeline: Pipeline, warnings: list[str]
 ) -> dict[str, Any]:
@@ -72,6 +97,8 @@ def _job(
             warnings.append(f"{group.name}: a manual job runs on workflow_dispatch only")
     if job.image is not None:
         out["container"] = job.image.name
+    if job.services:
+        out["services"] = _services(group.name, job.services, warnings)
     if job.timeout is not None:
         out["timeout-minutes"] = max(1, round(job.timeout / 60))
     if job.allow_failure.allowed:

@@ -1,6 +1,7 @@
 """A pipeline as ``.gitlab-ci.yml``: stages, needs, variables, scripts, matrix cells as
-``parallel: matrix`` entries, artifacts/reports, cache, timeout, retry, allow_failure,
-when. Secret variables are left to GitLab's masked CI/CD variables (named in a warning)."""
+``parallel: matrix`` entries, artifacts/reports, cache, services, timeout, retry,
+allow_failure, when. Secret variables are left to GitLab's masked CI/CD variables (named
+in a warning)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from opsforge.pipelines.export.graph import (
     effective_needs,
     groups,
     script,
+    service_extras,
     user_variables,
 )
 from opsforge.pipelines.export.yaml_text import dump
-from opsforge.pipelines.model import ArtifactWhen, CachePolicy, Pipeline, When
+from opsforge.pipelines.model import ArtifactWhen, CachePolicy, Pipeline, Service, When
 
 __all__ = ["to_gitlab"]
 
@@ -29,6 +31,8 @@ def _job(group: Group, pipeline: Pipeline, warnings: list[str]) -> dict[str, Any
     out: dict[str, Any] = {"stage": job.stage}
     if job.image is not None:
         out["image"] = job.image.name
+    if job.services:
+        out["services"] = [_service(group.name, s, warnings) for s in job.services]
     if job.needs is not None:
         out["needs"] = list(
             dict.fromkeys(n for cell in group.jobs for n in effective_needs(pipeline)[cell.name])
@@ -77,6 +81,16 @@ def _job(group: Group, pipeline: Pipeline, warnings: list[str]) -> dict[str, Any
         if step.kind != "shell":
             warnings.append(f"{group.name}: step {step.kind} has no GitLab keyword; left out")
     return out
+
+
+def _service(job: str, service: Service, warnings: list[str]) -> Any:
+    entry: dict[str, Any] = {"name": service.name}
+    if service.alias:
+        entry["alias"] = service.alias
+    entry.update(service_extras(service, "variables"))
+    if service.options:
+        warnings.append(f"{job}: service {service.name} options have no GitLab keyword; left out")
+    return entry if len(entry) > 1 else service.name
 
 
 def _cache(cache: Any) -> dict[str, Any]:

@@ -8,8 +8,9 @@ import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from opsforge.pipelines.model import Job, Pipeline, Step
+from opsforge.pipelines.model import Job, Pipeline, Service, Step
 
 __all__ = [
     "Group",
@@ -21,6 +22,7 @@ __all__ = [
     "identifier",
     "levels",
     "script",
+    "service_extras",
     "user_variables",
 ]
 
@@ -196,3 +198,16 @@ def graph_signature(pipeline: Pipeline) -> set[tuple[str, frozenset[str]]]:
 
 def plain_mapping(values: Mapping[str, str]) -> dict[str, str]:
     return {str(k): str(v) for k, v in values.items()}
+
+
+def service_extras(service: Service, env_key: str) -> dict[str, Any]:
+    """A service's entrypoint, command and variables (as ``env_key``), where set: what
+    GitLab's ``services:`` and CircleCI's secondary images both take."""
+    out: dict[str, Any] = {}
+    if service.entrypoint is not None:
+        out["entrypoint"] = list(service.entrypoint)
+    if service.command:
+        out["command"] = list(service.command)
+    if service.variables:
+        out[env_key] = dict(service.variables)
+    return out

@@ -109,6 +109,9 @@ def _stage_body(job: Job, indent: str, warnings: list[str], ctx: _Context) -> li
     out: list[str] = []
     if job.image is not None:
         out.append(f"{indent}agent {{ docker {{ image {_q(job.image.name)} }} }}")
+    if job.services:
+        names = ", ".join(s.name for s in job.services)
+        warnings.append(f"{job.name}: services ({names}) have no declarative equivalent; left out")
     plain, secret = user_variables(job)
     entries = [f"{k} = {_q(v)}" for k, v in plain.items()]
     entries += [f"{k} = credentials({_q(k)})" for k in secret]
