@@ -28,7 +28,7 @@ from opsforge.cli.render_pipeline import (
 from opsforge.engine import Event
 from opsforge.errors import StateError, UsageError
 from opsforge.observe.runmetrics import run_metrics_from_env
-from opsforge.pipelines.formats import LoadOptions, available_formats, load_pipeline
+from opsforge.pipelines.formats import LoadOptions, available_formats, frontend, load_pipeline
 from opsforge.pipelines.gitinfo import prefetch_git_info, work_tree_root
 from opsforge.pipelines.masking import Masker
 from opsforge.pipelines.model import Pipeline
@@ -45,16 +45,6 @@ Exit codes:
   1    a job failed or timed out and was not allowed to
   2    usage or input error: bad pipeline file (file:line), cycle, unknown job
   130  interrupted (Ctrl-C); running jobs' processes are killed"""
-
-
-#: the formats whose files declare inputs that --input sets, and what they call them
-INPUT_FORMATS = {
-    "gitlab": "spec:inputs",
-    "native": "spec:inputs",
-    "github": "workflow inputs",
-    "circleci": "pipeline parameters",
-    "jenkins": "parameters",
-}
 
 
 def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
@@ -194,11 +184,8 @@ def _load(
     pipeline = load_pipeline(
         file.resolve() if file else None, options, format_name=kw["format_name"]
     )
-    if options.inputs and pipeline.format not in INPUT_FORMATS:
-        raise UsageError(
-            f"--input: {pipeline.format} pipelines take no inputs (--input sets "
-            f"{', '.join(f'{k} {v}' for k, v in INPUT_FORMATS.items())}); use --var"
-        )
+    if options.inputs and not frontend(pipeline.format).inputs:
+        raise UsageError(f"--input: {pipeline.format} pipelines take no inputs; use --var")
     for message, where in pipeline.warnings:
         prefix = f"{where}: " if where else ""
         err_console.print(f"[yellow]warning:[/yellow] {escape(prefix + message)}")

@@ -81,7 +81,9 @@ class LoadOptions:
 
 @dataclass(frozen=True, slots=True)
 class Frontend:
-    """One pipeline format; see the module docstring."""
+    """One pipeline format; see the module docstring. ``inputs``: what ``--input`` sets in
+    its files (e.g. "workflow inputs"), empty when the format has none (then ``--input``
+    is refused, not ignored)."""
 
     name: str
     order: int
@@ -89,6 +91,7 @@ class Frontend:
     detect: Callable[[Path], bool]
     load: Callable[[Path, LoadOptions], Pipeline]
     description: str = ""
+    inputs: str = ""
 
 
 def _target(name: str) -> str | None:

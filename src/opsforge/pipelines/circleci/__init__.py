@@ -42,4 +42,5 @@ FRONTEND = Frontend(
     detect=detect,
     load=load,
     description="CircleCI 2.1 configs (.circleci/config.yml)",
+    inputs="pipeline parameters",
 )

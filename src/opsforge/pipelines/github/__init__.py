@@ -57,4 +57,5 @@ FRONTEND = Frontend(
     detect=detect,
     load=load,
     description="GitHub Actions workflows (.github/workflows/*.yml)",
+    inputs="workflow inputs",
 )

@@ -42,4 +42,5 @@ FRONTEND = Frontend(
     detect=detect,
     load=load_gitlab,
     description="GitLab CI (.gitlab-ci.yml)",
+    inputs="spec:inputs",
 )

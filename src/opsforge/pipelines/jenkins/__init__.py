@@ -36,4 +36,5 @@ FRONTEND = Frontend(
     detect=detect,
     load=load,
     description="declarative Jenkinsfiles (the subset in docs/pipelines.md)",
+    inputs="parameters",
 )

@@ -46,4 +46,5 @@ FRONTEND = Frontend(
     detect=detect,
     load=load_native,
     description="opsforge's own pipelines (YAML or Python)",
+    inputs="spec:inputs",
 )
