@@ -5,7 +5,8 @@ Scenarios (each a fresh git repo with one .gitlab-ci.yml, shell executor, echo j
 * ``10 jobs (1→8→1)``: build → 8 test jobs → deploy (stages);
 * ``50-job fan-out``: one setup job, then 50 jobs that need it;
 * ``50 jobs isolated``: the fan-out with per-job isolation (opsforge's default
-  workdirs vs ``gitlab-ci-local --shell-isolation``).
+  workdirs vs ``gitlab-ci-local --shell-isolation``);
+* ``1 job printing 200,000 lines``: the cost of output (logs, events, the live view).
 
 The first two run opsforge with ``--in-place`` and gitlab-ci-local with its default
 (jobs run in the project directory). Wall time of the whole command and its CPU time
@@ -48,10 +49,15 @@ def fan_out() -> str:
     return "\n".join(lines) + "\n"
 
 
+def verbose() -> str:
+    return "build: {stage: build, script: [seq 1 200000]}\n"
+
+
 SCENARIOS = [
     ("10 jobs (1→8→1), in place", ten_jobs, ["--in-place"], []),
     ("50-job fan-out, in place", fan_out, ["--in-place"], []),
     ("50 jobs isolated", fan_out, [], ["--shell-isolation"]),
+    ("1 job printing 200,000 lines, in place", verbose, ["--in-place"], []),
 ]
 
 

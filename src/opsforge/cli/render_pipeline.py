@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -42,6 +44,8 @@ JOB_STYLE = {
 
 
 #: control characters rich leaves out of printed text; so do the raw terminal lines
+#: how long an output line may wait before it is written to a pipe or file
+OUTPUT_FLUSH_DELAY = 0.05
 _CONTROL = str.maketrans("", "", "\x07\x08\x0b\x0c\x0d")
 
 
@@ -64,10 +68,30 @@ class JobLogRenderer:
         # on a terminal each line is written between escape codes rendered once per job
         # and stream (rich's print per line costs ~0.2 ms: a verbose job waited on it)
         self.codes: dict[tuple[str, str], tuple[str, str]] = {}
+        self._flush_pending = False
+
+    def _flush_soon(self) -> None:
+        """Lines written to a pipe or file reach it within :data:`OUTPUT_FLUSH_DELAY`
+        seconds in one write (one write per line cost a verbose job a syscall per line)."""
+        if self._flush_pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            sys.stdout.flush()
+            return
+        self._flush_pending = True
+        loop.call_later(OUTPUT_FLUSH_DELAY, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to deliver
+            sys.stdout.flush()
 
     def _status(self, *parts: tuple[str, str]) -> None:
         """A job start/end line on stderr, from (text, style) parts (plain text when stderr
-        is not a terminal: no rich at all)."""
+        is not a terminal: no rich at all). The output before it goes first."""
+        self._flush()
         if self.err_color:
             from rich.text import Text
 
@@ -100,7 +124,7 @@ class JobLogRenderer:
                 sys.stdout.write(f"{head}{event.text.translate(_CONTROL)}{tail}\n")
             else:
                 sys.stdout.write(f"[{event.step_id}] {event.text}\n")
-                sys.stdout.flush()
+                self._flush_soon()
         elif isinstance(event, StepStarted) and event.attempt == 1:
             self._status(("▶ ", "dim"), (event.step_id, "bold"))
         elif isinstance(event, StepRetrying):

@@ -21,6 +21,7 @@ only ever leave the process as ``"***"``.
 from __future__ import annotations
 
 import enum
+import json
 import math
 import time
 from collections.abc import Callable, Mapping, Set
@@ -47,6 +48,9 @@ __all__ = [
 
 MASK = "***"
 
+#: a str as a JSON string (json's own C encoder for strings; ensure_ascii=False)
+_quote_json = json.encoder.encode_basestring
+
 _MAX_DEPTH = 32
 
 
@@ -58,6 +62,9 @@ def to_jsonable(value: Any, *, _depth: int = 0) -> Any:
     (sets sorted, for stable output); other dataclasses become dicts of their
     fields; non-finite floats become None; anything else becomes ``str(value)``.
     """
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # most values: as they are
+        return value
     if _depth > _MAX_DEPTH:
         return "..."
     if isinstance(value, Secret):
@@ -106,9 +113,25 @@ class Event:
     def to_dict(self) -> dict[str, Any]:
         """``{"kind": ..., "run_id": ..., "ts": ..., <fields>}``, JSON-safe, secrets masked."""
         data: dict[str, Any] = {"kind": self.kind}
-        for f in fields(self):
-            data[f.name] = to_jsonable(getattr(self, f.name))
+        for name in _field_names(type(self)):
+            data[name] = to_jsonable(getattr(self, name))
         return data
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as one JSON line (no newline): the run log's form."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, default=str)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """The dataclass fields of an event class, looked up once per class (an output line
+    is an event: this runs for every line a job prints)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
 
 
 #: A subscriber: called synchronously, in order, for every event.
@@ -160,6 +183,17 @@ class StepOutput(Event):
     step_id: str
     stream: str
     text: str
+
+    def to_json(self) -> str:
+        """The same text as :meth:`Event.to_json`, built directly: one event per line a
+        command prints, so this is the hot path of a verbose job."""
+        quote = _quote_json
+        ts = repr(self.ts) if math.isfinite(self.ts) else "null"
+        return (
+            f'{{"kind": "step_output", "run_id": {quote(self.run_id)}, "ts": {ts}, '
+            f'"host": {quote(self.host)}, "step_id": {quote(self.step_id)}, '
+            f'"stream": {quote(self.stream)}, "text": {quote(self.text)}}}'
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

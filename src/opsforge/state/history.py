@@ -16,6 +16,7 @@ events arrive already JSON-safe, with secrets masked as ``***``.
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import json
 import logging
@@ -39,9 +40,12 @@ _STATES = {0: "ok", 1: "failed", 2: "usage error", 3: "unreachable", 4: "interna
 
 
 class SupportsToDict(Protocol):
-    """What the recorder needs from an event."""
+    """What the recorder needs from an event (``to_json``: ``to_dict`` as one JSON line,
+    used for output lines)."""
 
     def to_dict(self) -> dict[str, Any]: ...
+
+    def to_json(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +119,14 @@ def _row(state_dir: Path, row: Mapping[str, Any]) -> RunRow:
     )
 
 
+#: how long an output line may wait in the run log's buffer (other events are written
+#: at once)
+OUTPUT_FLUSH_DELAY = 0.1
+
+
 def _open_private(path: Path) -> IO[str]:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    return os.fdopen(fd, "a", buffering=1, encoding="utf-8")
+    return os.fdopen(fd, "a", encoding="utf-8")
 
 
 class RunRecorder:
@@ -137,6 +146,7 @@ class RunRecorder:
         self.events_path: Path | None = None
         self.error: StateError | None = None
         self._file: IO[str] | None = None
+        self._flush_pending = False
         ensure_private_dir(state_dir)
         ensure_private_dir(state_dir / RUNS_DIR)
         with open_database(state_dir):
@@ -146,6 +156,10 @@ class RunRecorder:
         if self.error is not None:
             return
         try:
+            if getattr(event, "kind", None) == "step_output" and self._file is not None:
+                self._file.write(event.to_json() + "\n")  # the bulk of events: no dict
+                self._flush_soon()
+                return
             self._record(event.to_dict())
         except StateError as exc:
             self._fail(exc)
@@ -165,6 +179,29 @@ class RunRecorder:
         self._file.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
         if kind == "run_finished":
             self._finish(data)
+        else:
+            self._file.flush()
+
+    def _flush_soon(self) -> None:
+        """Output lines (most events, one per line a command prints) reach the file within
+        :data:`OUTPUT_FLUSH_DELAY` seconds, in one write, not one write each."""
+        if self._flush_pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # recorded outside an event loop: at once
+            self._flush()
+            return
+        self._flush_pending = True
+        loop.call_later(OUTPUT_FLUSH_DELAY, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        if self._file is not None and self.error is None:
+            try:
+                self._file.flush()
+            except OSError as exc:  # reported like any write failure, once
+                self._fail(StateError(f"cannot write run log {self.events_path}: {exc}"))
 
     def _start(self, data: Mapping[str, Any]) -> None:
         self.close()
