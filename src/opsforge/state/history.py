@@ -8,10 +8,13 @@ Layout of the state directory::
 :class:`RunRecorder` is an event subscriber. It writes the row **when the run
 starts** (``ended``/``exit_code`` NULL) and completes it at ``RunFinished``, so a
 run whose process died still shows in :meth:`History.list`, as *incomplete*,
-with its events file as far as it got.
+with its events file as far as it got. Every event is written at once except output
+lines, which reach the file within :data:`OUTPUT_FLUSH_DELAY` (a job printing a line
+per millisecond costs one write per 0.1 s, not one per line); ``RunFinished`` flushes
+and fsyncs the file.
 
-The recorder needs only ``event.to_dict()`` (it does not import the engine):
-events arrive already JSON-safe, with secrets masked as ``***``.
+The recorder needs only ``event.to_dict()`` and ``event.to_json()`` (it does not import
+the engine): events arrive already JSON-safe, with secrets masked as ``***``.
 """
 
 from __future__ import annotations
