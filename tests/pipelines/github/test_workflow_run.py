@@ -219,3 +219,51 @@ jobs:
     )
     result = run(repo, load(repo, path))
     assert "tag=v9 fixed=plain context=v9" in log_of(result.records["b"])
+
+
+def test_continue_on_error_of_a_composite_action(repo: Path) -> None:
+    """The composite stops at its first failing step; with continue-on-error the job goes
+    on, without it the job fails."""
+    action = repo / ".github" / "actions" / "flaky"
+    action.mkdir(parents=True)
+    (action / "action.yml").write_text("""\
+name: flaky
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      run: echo inner-one
+    - shell: bash
+      run: exit 3
+    - shell: bash
+      run: echo inner-never
+""")
+    path = write_workflow(
+        repo,
+        """\
+on: push
+jobs:
+  tolerant:
+    runs-on: ubuntu-latest
+    steps:
+      - id: flaky
+        uses: ./.github/actions/flaky
+        continue-on-error: true
+      - run: echo "after outcome=${{ steps.flaky.outcome }}"
+  strict:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: ./.github/actions/flaky
+      - run: echo strict-after
+""",
+    )
+    result = run(repo, load(repo, path))
+    tolerant = log_of(result.records["tolerant"])
+    assert result.records["tolerant"].status is JobStatus.SUCCESS, tolerant
+    assert "inner-one" in tolerant
+    assert "inner-never" not in tolerant
+    assert "after outcome=" in tolerant
+    strict = log_of(result.records["strict"])
+    assert result.records["strict"].status is JobStatus.FAILED
+    assert "inner-never" not in strict
+    assert "strict-after" not in strict

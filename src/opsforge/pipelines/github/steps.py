@@ -122,6 +122,25 @@ def _guarded(
     return replace(step, prepare=guarded)
 
 
+def _in_composite(step: Step, prefix: str, coe: Callable[[RuntimeView], bool]) -> Step:
+    """An inner step of a composite action (ids under ``prefix``) whose ``uses:`` step has
+    ``continue-on-error``: as in GitHub, the composite stops at its first failing step
+    (the rest of its steps are skipped) and, while ``coe`` holds, that failure does not
+    fail the job."""
+    inner = step.prepare
+
+    def prepare(view: RuntimeView) -> Step | None:
+        if any(r.outcome == "failure" for k, r in view.steps.items() if k.startswith(prefix)):
+            return None  # an earlier step of the composite failed
+        done = step if inner is None else inner(view)
+        if done is None:
+            return None
+        go_on = done.continue_on_error or coe(view)
+        return replace(done, condition=None, prepare=None, continue_on_error=go_on)
+
+    return replace(step, prepare=prepare)
+
+
 def _with_condition(step: Step, outer: Condition) -> Step:
     """The step under ``outer`` (a composite's ``if:`` over its inner steps' own); the
     step's guard (:func:`_guarded`) checks the combined condition before ``prepare``."""
@@ -236,10 +255,14 @@ class StepBuilder:
                 return False
 
         mask = Masker(self.ctx.secrets.values())
-        # an action with a local equivalent is one step: its continue-on-error is the step's
-        # (a composite's inner steps keep their own)
-        apply_coe = coe_t is not None and not to_string(raw.get("uses", "./")).startswith("./")
-        return [_guarded(s, coe, mask, apply_coe) for s in steps]
+        # an action with a local equivalent is one step: its continue-on-error is the step's;
+        # a composite's inner steps are a group under it (see _in_composite)
+        composite = to_string(raw.get("uses", "")).startswith("./")
+        apply_coe = coe_t is not None and not composite
+        guarded = [_guarded(s, coe, mask, apply_coe) for s in steps]
+        if composite and coe_t is not None:
+            return [_in_composite(s, f"{full_id}/", coe) for s in guarded]
+        return guarded
 
     def templates(self, raw: LineMap, key: str) -> dict[str, Template]:
         value = raw.get(key) or {}
