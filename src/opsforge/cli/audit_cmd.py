@@ -15,7 +15,7 @@ from opsforge.cli.console import err_console, out_console
 from opsforge.cli.redact import Redactor, known_secrets
 from opsforge.cli.render import TextRenderer
 from opsforge.cli.runner import execute
-from opsforge.cli.security_output import SEVERITY_STYLE
+from opsforge.cli.security_output import SEVERITY_STYLE, gate_options
 from opsforge.cli.security_output import write_report as write_document_report
 from opsforge.cli.targets import Targets, resolve_targets, target_options
 from opsforge.connectors.pool import ConnectionPool
@@ -148,19 +148,7 @@ def _check_outputs(params: dict[str, Any]) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the report to this file instead of stdout.",
 )
-@click.option(
-    "--fail-on",
-    type=click.Choice([s.label for s in Severity]),
-    default="low",
-    show_default=True,
-    help="Exit 1 when a finding is at or above this severity.",
-)
-@click.option(
-    "--baseline",
-    "baseline_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A previous JSON or SARIF report: only findings not in it are reported.",
-)
+@gate_options
 def audit_command(pattern: str, **params: Any) -> None:
     """Audit the hosts matching PATTERN: sshd and host baseline against a policy.
 
@@ -178,7 +166,7 @@ def audit_command(pattern: str, **params: Any) -> None:
     _check_outputs(params)
     targets = resolve_targets(pattern, params)
     settings = load_settings(params, targets)
-    known = load_baseline(params["baseline_file"]) if params["baseline_file"] else None
+    known = load_baseline(params["baseline"]) if params["baseline"] else None
     text = TextRenderer([s.name for s in targets.specs])
     code, results = run_audit(targets, settings, command="audit", text=text)
     report = fleet_report([s.name for s in targets.specs], results, {})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import sys
@@ -14,6 +13,7 @@ from opsforge.engine import Event, StepFinished, StepOutput, StepRetrying, StepS
 from opsforge.pipelines.planner import PipelinePlan
 from opsforge.pipelines.records import JobRecord, JobStatus
 from opsforge.pipelines.run import PipelineRun
+from opsforge.state.deferred import DeferredFlush
 from opsforge.types import HostStatus
 
 if TYPE_CHECKING:
@@ -68,30 +68,18 @@ class JobLogRenderer:
         # on a terminal each line is written between escape codes rendered once per job
         # and stream (rich's print per line costs ~0.2 ms: a verbose job waited on it)
         self.codes: dict[tuple[str, str], tuple[str, str]] = {}
-        self._flush_pending = False
-
-    def _flush_soon(self) -> None:
-        """Lines written to a pipe or file reach it within :data:`OUTPUT_FLUSH_DELAY`
-        seconds in one write (one write per line cost a verbose job a syscall per line)."""
-        if self._flush_pending:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            sys.stdout.flush()
-            return
-        self._flush_pending = True
-        loop.call_later(OUTPUT_FLUSH_DELAY, self._flush)
+        # lines to a pipe or file go out within OUTPUT_FLUSH_DELAY in one write (a write
+        # per line cost a verbose job a system call per line)
+        self._flush_later = DeferredFlush(self._flush, OUTPUT_FLUSH_DELAY)
 
     def _flush(self) -> None:
-        self._flush_pending = False
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to deliver
             sys.stdout.flush()
 
     def _status(self, *parts: tuple[str, str]) -> None:
         """A job start/end line on stderr, from (text, style) parts (plain text when stderr
         is not a terminal: no rich at all). The output before it goes first."""
-        self._flush()
+        self._flush_later.now()
         if self.err_color:
             from rich.text import Text
 
@@ -124,7 +112,7 @@ class JobLogRenderer:
                 sys.stdout.write(f"{head}{event.text.translate(_CONTROL)}{tail}\n")
             else:
                 sys.stdout.write(f"[{event.step_id}] {event.text}\n")
-                self._flush_soon()
+                self._flush_later.soon()
         elif isinstance(event, StepStarted) and event.attempt == 1:
             self._status(("▶ ", "dim"), (event.step_id, "bold"))
         elif isinstance(event, StepRetrying):

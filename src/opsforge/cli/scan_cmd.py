@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from opsforge.cli.console import err_console
-from opsforge.cli.security_output import print_problems, print_table, write_report
+from opsforge.cli.security_output import gate_options, print_problems, print_table, write_report
 from opsforge.errors import UsageError
 from opsforge.security import (
     SCAN_EXIT_CODE_HELP,
@@ -91,18 +91,7 @@ def _summary(report: ScanReport, fail_on: Severity) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the report to this file (atomically) instead of stdout.",
 )
-@click.option(
-    "--fail-on",
-    type=click.Choice([s.label for s in Severity]),
-    default="low",
-    show_default=True,
-    help="Exit 1 when an unsuppressed finding is at or above this severity.",
-)
-@click.option(
-    "--baseline",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A previous JSON or SARIF report: report only findings not in it.",
-)
+@gate_options
 @click.option(
     "--history", is_flag=True, help="Also scan every commit of the git history for secrets."
 )

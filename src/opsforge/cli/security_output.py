@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import click
 from rich.table import Table
 from rich.text import Text
 
@@ -16,7 +19,31 @@ from opsforge.cli.console import err_console, out_console
 from opsforge.errors import UsageError
 from opsforge.security import RENDERERS, ScanReport, Severity
 
-__all__ = ["SEVERITY_STYLE", "print_problems", "print_table", "write_document", "write_report"]
+__all__ = [
+    "SEVERITY_STYLE",
+    "gate_options",
+    "print_problems",
+    "print_table",
+    "write_document",
+    "write_report",
+]
+
+
+def gate_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--fail-on SEVERITY`` and ``--baseline FILE``: what makes a scan or audit fail."""
+    func = click.option(
+        "--baseline",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A previous JSON or SARIF report: only findings not in it are reported.",
+    )(func)
+    return click.option(
+        "--fail-on",
+        type=click.Choice([s.label for s in Severity]),
+        default="low",
+        show_default=True,
+        help="Exit 1 when a reported finding is at or above this severity.",
+    )(func)
+
 
 SEVERITY_STYLE = {
     Severity.LOW: "cyan",

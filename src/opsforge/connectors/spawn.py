@@ -39,21 +39,18 @@ NOT_FOUND_EXIT_CODE = 127
 NO_DIRECTORY_EXIT_CODE = 126
 
 
-class _Protocol(asyncio.SubprocessProtocol):
-    """Feeds the sinks; done once the process has exited and both pipes are closed."""
+class _Ends:
+    """``done`` resolves once the process has exited and both its output pipes are closed
+    (the last output is read): what both ways of starting a program wait for."""
 
-    def __init__(self, out: OutputSink, err: OutputSink, done: asyncio.Future[None]) -> None:
-        self.out, self.err, self.done = out, err, done
+    def __init__(self, done: asyncio.Future[None]) -> None:
+        self.done = done
         self.open_pipes = 2
         self.exited = False
 
-    def pipe_data_received(self, fd: int, data: bytes) -> None:
-        (self.out if fd == 1 else self.err).feed(data)
-
-    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
-        if fd in (1, 2):
-            self.open_pipes -= 1
-            self._check()
+    def pipe_closed(self) -> None:
+        self.open_pipes -= 1
+        self._check()
 
     def process_exited(self) -> None:
         self.exited = True
@@ -62,6 +59,23 @@ class _Protocol(asyncio.SubprocessProtocol):
     def _check(self) -> None:
         if self.exited and self.open_pipes <= 0 and not self.done.done():
             self.done.set_result(None)
+
+
+class _Protocol(asyncio.SubprocessProtocol):
+    """asyncio's subprocess support: feeds the sinks, reports the ends."""
+
+    def __init__(self, out: OutputSink, err: OutputSink, ends: _Ends) -> None:
+        self.out, self.err, self.ends = out, err, ends
+
+    def pipe_data_received(self, fd: int, data: bytes) -> None:
+        (self.out if fd == 1 else self.err).feed(data)
+
+    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
+        if fd in (1, 2):
+            self.ends.pipe_closed()
+
+    def process_exited(self) -> None:
+        self.ends.process_exited()
 
 
 class _Pipe(asyncio.Protocol):
@@ -98,8 +112,7 @@ class _PidfdChild(_Child):
     def __init__(self, proc: subprocess.Popen[bytes], loop: asyncio.AbstractEventLoop) -> None:
         self.proc, self.loop, self.pid = proc, loop, proc.pid
         self.done = loop.create_future()
-        self.open_pipes = 2
-        self.exited = False
+        self.ends = _Ends(self.done)
         self.transports: list[asyncio.BaseTransport] = []
         self.pidfd = os.pidfd_open(proc.pid)
         loop.add_reader(self.pidfd, self._exit)
@@ -110,23 +123,14 @@ class _PidfdChild(_Child):
             self.transports.append(transport)
 
     def _pipe(self, sink: OutputSink) -> Callable[[], _Pipe]:
-        return lambda: _Pipe(sink, self._pipe_closed)
+        return lambda: _Pipe(sink, self.ends.pipe_closed)
 
     def _exit(self) -> None:
         self.loop.remove_reader(self.pidfd)
         os.close(self.pidfd)
         self.pidfd = -1
         self.proc.wait()  # it has exited: reaps at once
-        self.exited = True
-        self._check()
-
-    def _pipe_closed(self) -> None:
-        self.open_pipes -= 1
-        self._check()
-
-    def _check(self) -> None:
-        if self.exited and self.open_pipes <= 0 and not self.done.done():
-            self.done.set_result(None)
+        self.ends.process_exited()
 
     def returncode(self) -> int | None:
         return self.proc.returncode
@@ -192,8 +196,9 @@ async def _start(
             raise
         return child
     done: asyncio.Future[None] = loop.create_future()
+    ends = _Ends(done)
     transport, _ = await loop.subprocess_exec(
-        lambda: _Protocol(out, err, done),
+        lambda: _Protocol(out, err, ends),
         *argv,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,

@@ -7,10 +7,18 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["GitInfo", "changed_files", "git_info", "prefetch_git_info", "work_tree_root"]
+__all__ = [
+    "GitInfo",
+    "changed_files",
+    "git_info",
+    "prefetch_git_info",
+    "run_git",
+    "work_tree_root",
+]
 
 
-def _git(root: Path, *args: str) -> str | None:
+def run_git(root: Path, *args: str) -> str | None:
+    """``git ARGS`` in ``root``: its stripped output, or None when git fails or is missing."""
     try:
         proc = subprocess.run(
             ["git", *args], cwd=root, capture_output=True, text=True, check=False, timeout=30
@@ -134,7 +142,7 @@ def work_tree_root(start: Path) -> Path | None:
     (a directory, or the file of a linked worktree or submodule). When ``GIT_DIR`` or
     ``GIT_WORK_TREE`` is set, git itself is asked."""
     if "GIT_DIR" in os.environ or "GIT_WORK_TREE" in os.environ:
-        top = _git(start, "rev-parse", "--show-toplevel")
+        top = run_git(start, "rev-parse", "--show-toplevel")
         return Path(top) if top else None
     for directory in (start, *start.parents):
         if (directory / ".git").exists():
@@ -167,10 +175,10 @@ def changed_files(root: Path, base: str | None) -> list[str] | None:
     files; None when git cannot tell (then ``changes:`` rules are true, as GitLab does
     for pipelines without a base)."""
     ref = base or "HEAD~1"
-    merge_base = _git(root, "merge-base", ref, "HEAD") if base else None
-    diff = _git(root, "diff", "--name-only", merge_base or ref)
+    merge_base = run_git(root, "merge-base", ref, "HEAD") if base else None
+    diff = run_git(root, "diff", "--name-only", merge_base or ref)
     if diff is None:
         return None
-    untracked = _git(root, "ls-files", "--others", "--exclude-standard") or ""
+    untracked = run_git(root, "ls-files", "--others", "--exclude-standard") or ""
     names = [n for n in (*diff.splitlines(), *untracked.splitlines()) if n]
     return sorted(set(names))

@@ -19,7 +19,6 @@ the engine): events arrive already JSON-safe, with secrets masked as ``***``.
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import json
 import logging
@@ -31,6 +30,7 @@ from typing import IO, Any, Protocol
 
 from opsforge.errors import StateError
 from opsforge.state.database import RUN_COLUMNS, STATUS_COLUMNS, open_database
+from opsforge.state.deferred import DeferredFlush
 from opsforge.state.paths import ensure_private_dir
 from opsforge.types import HostStatus, Secret
 
@@ -149,7 +149,7 @@ class RunRecorder:
         self.events_path: Path | None = None
         self.error: StateError | None = None
         self._file: IO[str] | None = None
-        self._flush_pending = False
+        self._flush_later = DeferredFlush(self._flush, OUTPUT_FLUSH_DELAY)
         ensure_private_dir(state_dir)
         ensure_private_dir(state_dir / RUNS_DIR)
         with open_database(state_dir):
@@ -161,7 +161,7 @@ class RunRecorder:
         try:
             if getattr(event, "kind", None) == "step_output" and self._file is not None:
                 self._file.write(event.to_json() + "\n")  # the bulk of events: no dict
-                self._flush_soon()
+                self._flush_later.soon()
                 return
             self._record(event.to_dict())
         except StateError as exc:
@@ -185,21 +185,9 @@ class RunRecorder:
         else:
             self._file.flush()
 
-    def _flush_soon(self) -> None:
+    def _flush(self) -> None:
         """Output lines (most events, one per line a command prints) reach the file within
         :data:`OUTPUT_FLUSH_DELAY` seconds, in one write, not one write each."""
-        if self._flush_pending:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # recorded outside an event loop: at once
-            self._flush()
-            return
-        self._flush_pending = True
-        loop.call_later(OUTPUT_FLUSH_DELAY, self._flush)
-
-    def _flush(self) -> None:
-        self._flush_pending = False
         if self._file is not None and self.error is None:
             try:
                 self._file.flush()

@@ -14,7 +14,6 @@ import getpass
 import os
 import platform
 import re
-import subprocess
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,23 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from opsforge.pipelines.github.expr_values import to_string
-from opsforge.pipelines.gitinfo import git_info
+from opsforge.pipelines.gitinfo import git_info, run_git
 
 __all__ = ["GitState", "HostRunner", "git_state", "runs_on_mismatch"]
-
-
-def _git(root: Path, *args: str) -> str:
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(root), *args],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return done.stdout.strip() if done.returncode == 0 else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +50,7 @@ def git_state(root: Path, ref: str | None) -> GitState:
     sha = info.sha or "0" * 40
     if ref:
         full = ref if ref.startswith("refs/") else f"refs/heads/{ref}"
-        if not ref.startswith("refs/") and _git(
+        if not ref.startswith("refs/") and run_git(
             root, "rev-parse", "-q", "--verify", f"refs/tags/{ref}"
         ):
             full = f"refs/tags/{ref}"
